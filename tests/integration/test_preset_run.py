@@ -46,21 +46,28 @@ def container() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def inventory(container: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("inv") / "hosts.ini"
-    path.write_text(f"{container} ansible_connection=containers.podman.podman "
-                    "ansible_python_interpreter=/usr/bin/python3\n")
+    path.write_text(
+        f"{container} ansible_connection=containers.podman.podman "
+        "ansible_python_interpreter=/usr/bin/python3\n"
+    )
     return path
 
 
 def _preset(*args: str) -> subprocess.CompletedProcess[str]:
     preset = shutil.which("preset") or str(Path(sys.executable).parent / "preset")
-    return subprocess.run([preset, *args], capture_output=True, text=True, check=False,
-                          env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
+    return subprocess.run(
+        [preset, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
+    )
 
 
 def _recap(output: str) -> dict[str, int]:
     match = re.search(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output)
     assert match, output[-3000:]
-    return dict(zip(["ok", "changed", "unreachable", "failed"], map(int, match.groups())))
+    return dict(zip(["ok", "changed", "unreachable", "failed"], map(int, match.groups()), strict=True))
 
 
 def _playbook(tmp_path: Path, name: str, body: str) -> Path:
@@ -69,8 +76,12 @@ def _playbook(tmp_path: Path, name: str, body: str) -> Path:
     return path
 
 
-def test_install_without_systemd_then_remove(container: str, inventory: Path, tmp_path: Path) -> None:
-    site = _playbook(tmp_path, "site.yml", f"- preset: prefect\n  with:\n    ca_bundle: {CA_BUNDLE}\n")
+def test_install_without_systemd_then_remove(
+    container: str, inventory: Path, tmp_path: Path
+) -> None:
+    site = _playbook(
+        tmp_path, "site.yml", f"- preset: prefect\n  with:\n    ca_bundle: {CA_BUNDLE}\n"
+    )
 
     first = _preset("run", str(site), "-i", str(inventory))
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr
@@ -81,17 +92,30 @@ def test_install_without_systemd_then_remove(container: str, inventory: Path, tm
     view = _podman("exec", container, "prefect", "config", "view", "--show-sources")
     assert view.returncode == 0, view.stderr
     assert "PREFECT_API_URL='http://127.0.0.1:4200/api' (from profile)" in view.stdout
-    assert _podman("exec", container, "test", "-f", "/etc/systemd/system/prefect-server.service").returncode == 0
+    assert (
+        _podman(
+            "exec", container, "test", "-f", "/etc/systemd/system/prefect-server.service"
+        ).returncode
+        == 0
+    )
 
     second = _preset("run", str(site), "-i", str(inventory))
     assert second.returncode == 0, second.stdout[-4000:]
     assert _recap(second.stdout)["changed"] == 0
 
-    remove = _playbook(tmp_path, "remove.yml", "- preset: prefect\n  with:\n    state: absent\n    purge: true\n")
+    remove = _playbook(
+        tmp_path, "remove.yml", "- preset: prefect\n  with:\n    state: absent\n    purge: true\n"
+    )
     removed = _preset("run", str(remove), "-i", str(inventory))
     assert removed.returncode == 0, removed.stdout[-4000:]
-    for path in ["/opt/prefect", "/etc/prefect", "/var/lib/prefect", "/usr/local/bin/prefect",
-                 "/etc/systemd/system/prefect-server.service", "/etc/profile.d/prefect.sh"]:
+    for path in [
+        "/opt/prefect",
+        "/etc/prefect",
+        "/var/lib/prefect",
+        "/usr/local/bin/prefect",
+        "/etc/systemd/system/prefect-server.service",
+        "/etc/profile.d/prefect.sh",
+    ]:
         assert _podman("exec", container, "test", "-e", path).returncode == 1, path
     assert _podman("exec", container, "id", "prefect").returncode != 0
 
@@ -99,8 +123,9 @@ def test_install_without_systemd_then_remove(container: str, inventory: Path, tm
     assert again.returncode == 0 and _recap(again.stdout)["changed"] == 0, again.stdout[-3000:]
 
 
-def test_bad_parameter_stops_before_ansible_touches_the_host(container: str, inventory: Path,
-                                                            tmp_path: Path) -> None:
+def test_bad_parameter_stops_before_ansible_touches_the_host(
+    container: str, inventory: Path, tmp_path: Path
+) -> None:
     bad = _playbook(tmp_path, "bad.yml", "- preset: prefect\n  with:\n    server_port: 70000\n")
     result = _preset("run", str(bad), "-i", str(inventory))
     assert result.returncode == 2

@@ -23,18 +23,35 @@ pytestmark = pytest.mark.ansible
 
 
 def _ansible_playbook(playbook: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, ANSIBLE_ROLES_PATH=str(ROOT / "roles"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    env = dict(
+        os.environ,
+        ANSIBLE_ROLES_PATH=str(ROOT / "roles"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+    )
     return subprocess.run(
-        [find_ansible_playbook(), "-i", "localhost,", "-c", "local",
-         "-e", f"ansible_python_interpreter={sys.executable}", *args, str(playbook)],
-        capture_output=True, text=True, check=False, env=env,
+        [
+            find_ansible_playbook(),
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-e",
+            f"ansible_python_interpreter={sys.executable}",
+            *args,
+            str(playbook),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
     )
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_example_translates_to_valid_ansible(example: Path, tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_example_translates_to_valid_ansible(
+    example: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["run", "--print", str(example)]) == 0
     translated = tmp_path / example.name
     translated.write_text(capsys.readouterr().out)
@@ -43,12 +60,19 @@ def test_example_translates_to_valid_ansible(example: Path, tmp_path: Path,
 
 
 def _role_play(tmp_path: Path, **role_vars: object) -> Path:
-    play = [{
-        "hosts": "all",
-        "gather_facts": False,
-        "tasks": [{"name": "Apply the role", "ansible.builtin.include_role": {"name": "prefect"},
-                   "vars": role_vars}],
-    }]
+    play = [
+        {
+            "hosts": "all",
+            "gather_facts": False,
+            "tasks": [
+                {
+                    "name": "Apply the role",
+                    "ansible.builtin.include_role": {"name": "prefect"},
+                    "vars": role_vars,
+                }
+            ],
+        }
+    ]
     path = tmp_path / "play.yml"
     path.write_text(json.dumps(play))
     return path
@@ -70,11 +94,17 @@ def _failed_task(result: subprocess.CompletedProcess[str]) -> tuple[str, str]:
     [
         ({"prefect_server_port": "http"}, "argument spec", "prefect_server_port"),
         ({"prefect_state": "gone"}, "argument spec", "prefect_state"),
-        ({"prefect_server_port": 70000}, "Check parameter patterns and ranges",
-         "prefect_server_port: 70000 is above the maximum 65535"),
+        (
+            {"prefect_server_port": 70000},
+            "Check parameter patterns and ranges",
+            "prefect_server_port: 70000 is above the maximum 65535",
+        ),
         ({"prefect_version": "latest"}, "Check parameter patterns and ranges", "prefect_version"),
-        ({"prefect_work_pools": [{"name": "bad name"}]}, "Check parameter patterns and ranges",
-         "prefect_work_pools[0].name"),
+        (
+            {"prefect_work_pools": [{"name": "bad name"}]},
+            "Check parameter patterns and ranges",
+            "prefect_work_pools[0].name",
+        ),
     ],
 )
 def test_bad_values_given_to_the_role_fail_before_any_change(

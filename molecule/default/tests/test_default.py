@@ -65,7 +65,11 @@ def test_worker_has_polled_the_server(host):
         pool = _api(host, "/work_pools/default")
         if any(w["name"] == name for w in workers) and pool["status"] == "READY":
             break
-        assert time.monotonic() < deadline, (workers, pool, _journal(host, "prefect-worker@default"))
+        assert time.monotonic() < deadline, (
+            workers,
+            pool,
+            _journal(host, "prefect-worker@default"),
+        )
         time.sleep(2)
 
 
@@ -157,9 +161,7 @@ def test_admin_login_shell_reads_config_toml(host):
 
 
 def test_admin_flow_script_talks_to_the_server(host):
-    script = (
-        "from prefect.settings import PREFECT_API_URL; print(PREFECT_API_URL.value())"
-    )
+    script = "from prefect.settings import PREFECT_API_URL; print(PREFECT_API_URL.value())"
     out = host.run(f"bash -lc '/opt/prefect/venv/bin/python -c \"{script}\"'")
     assert out.rc == 0, out.stderr
     assert out.stdout.strip() == "http://127.0.0.1:4200/api"
@@ -174,6 +176,55 @@ def test_admin_cli_reaches_the_server(host):
 def test_pinned_version_and_dependency_lock(host):
     out = host.run("/opt/prefect/venv/bin/python -m pip freeze --all")
     assert out.rc == 0, out.stderr
-    installed = {line.split("==")[0].lower(): line.split("==")[1] for line in out.stdout.split() if "==" in line}
+    installed = {
+        line.split("==")[0].lower(): line.split("==")[1]
+        for line in out.stdout.split()
+        if "==" in line
+    }
     assert installed["prefect"] == "3.8.8"
     assert installed["fastapi"] == "0.150.0"
+
+
+SMOKE_FLOWS = [
+    "hello",
+    "etl",
+    "sequential-vs-concurrent",
+    "shopping",
+    "retrying",
+    "cached",
+    "sentence-stats",
+    "gather-sources",
+    "make-report",
+]
+
+
+def _runs_of(host, flow: str) -> list[dict]:
+    deployment = _api(host, f"/deployments/name/{flow}/smoke")
+    body = json.dumps({"flow_runs": {"deployment_id": {"any_": [deployment["id"]]}}})
+    return _api(host, "/flow_runs/filter", "POST", body)
+
+
+@pytest.mark.parametrize("flow", SMOKE_FLOWS)
+def test_smoke_run_completed_on_the_provisioned_worker(host, flow):
+    runs = _runs_of(host, flow)
+    assert runs, f"no smoke run of {flow}"
+    worker = f"{host.backend.get_hostname()}-default"
+    for run in runs:
+        assert run["state_type"] == "COMPLETED", run["state"]
+        assert run["work_pool_name"] == "default"
+        assert run["infrastructure_pid"], "not started by a worker"
+        body = json.dumps({"logs": {"flow_run_id": {"any_": [run["id"]]}}})
+        messages = [log["message"] for log in _api(host, "/logs/filter", "POST", body)]
+        assert f"Worker '{worker}' submitting flow run '{run['id']}'" in messages
+
+
+def test_smoke_deployments_are_not_duplicated(host):
+    body = json.dumps({"deployments": {"name": {"any_": ["smoke"]}}})
+    deployments = _api(host, "/deployments/filter", "POST", body)
+    assert sorted(d["name"] for d in deployments) == ["smoke"] * len(SMOKE_FLOWS)
+
+
+def test_cron_deployment_has_its_schedule_and_is_paused(host):
+    deployment = _api(host, "/deployments/name/nightly-report/nightly")
+    assert [s["schedule"]["cron"] for s in deployment["schedules"]] == ["0 3 * * *"]
+    assert deployment["paused"] is True

@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 
-def prefect_with_option_defaults(items: list[dict[str, Any]], options: dict[str, Any]) -> list[dict[str, Any]]:
+def prefect_with_option_defaults(
+    items: list[dict[str, Any]], options: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Return ``items`` with each missing (or null) sub-option set to its default."""
     defaults = {name: spec["default"] for name, spec in options.items() if "default" in spec}
     result = []

@@ -1,0 +1,236 @@
+"""The preset's smoke test: deploy the example flows to a work pool, run
+them through that pool's worker, and prove each run completed there.
+
+    python smoke.py --pool default --worker HOST-default [--timeout 180]
+    python smoke.py --local          # no worker (no systemd): run in-process
+
+With a worker: deploys every example as FLOW/smoke (and scheduled.py as
+nightly_report/nightly, paused, with its cron schedule) from this directory,
+creating or updating only the deployments that are missing or differ (so a
+re-run creates no duplicates), triggers one run of each, waits for all of
+them, and checks that each run completed, in the pool, with the worker's
+"Worker 'NAME' submitting flow run" line in its logs on the server. Prints a
+JSON report (deployments changed, runs, pickup latency); exits 1 with the
+failing runs' state messages and last log lines if any run did not complete.
+
+With --local: calls each flow in this process against a temporary local
+server (Prefect's ephemeral mode) and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import json
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+# (file, flow function, expected return value or None to accept any)
+SMOKE_FLOWS: list[tuple[str, str]] = [
+    ("basic", "hello"),
+    ("basic", "etl"),
+    ("concurrency", "sequential_vs_concurrent"),
+    ("fan_in", "shopping"),
+    ("retries", "retrying"),
+    ("caching", "cached"),
+    ("mapping", "sentence_stats"),
+    ("async_flow", "gather_sources"),
+    ("parameters", "make_report"),
+]
+DEPLOYMENT = "smoke"
+
+
+def _flow_name(module: str, function: str) -> str:
+    return getattr(importlib.import_module(module), function).name
+
+
+def _wanted(client: Any, flow_name: str, entrypoint: str, pool: str) -> bool:
+    """True when FLOW/smoke is missing or differs from what we would deploy."""
+    response = client.get(f"deployments/name/{flow_name}/{DEPLOYMENT}")
+    if response.status_code == 404:
+        return True
+    response.raise_for_status()
+    current = response.json()
+    return not (
+        current["entrypoint"] == entrypoint
+        and current["work_pool_name"] == pool
+        and current["pull_steps"]
+        == [{"prefect.deployments.steps.set_working_directory": {"directory": str(HERE)}}]
+    )
+
+
+def deploy_all(pool: str, force: bool) -> list[str]:
+    import scheduled
+    from prefect import flow
+    from trigger_deployment import api_client
+
+    changed: list[str] = []
+    # deploy() prints tables meant for a terminal; keep stdout for the report.
+    with api_client() as client, contextlib.redirect_stdout(sys.stderr):
+        for module, function in SMOKE_FLOWS:
+            entrypoint = f"{module}.py:{function}"
+            name = _flow_name(module, function)
+            if force or _wanted(client, name, entrypoint, pool):
+                flow.from_source(source=str(HERE), entrypoint=entrypoint).deploy(
+                    name=DEPLOYMENT,
+                    work_pool_name=pool,
+                    build=False,
+                    push=False,
+                    print_next_steps=False,
+                    ignore_warnings=True,
+                )
+                changed.append(f"{name}/{DEPLOYMENT}")
+        nightly = client.get("deployments/name/nightly-report/nightly")
+        if force or nightly.status_code == 404 or not nightly.json().get("schedules"):
+            scheduled.deploy(pool, HERE)
+            changed.append("nightly-report/nightly")
+    return changed
+
+
+def _last_logs(client: Any, flow_run_id: str, limit: int = 15) -> list[dict[str, Any]]:
+    response = client.post(
+        "logs/filter",
+        json={
+            "logs": {"flow_run_id": {"any_": [flow_run_id]}},
+            "sort": "TIMESTAMP_DESC",
+            "limit": limit,
+        },
+    )
+    response.raise_for_status()
+    return list(reversed(response.json()))
+
+
+def run_all(pool: str, worker: str, timeout: float) -> dict[str, Any]:
+    from trigger_deployment import (
+        api_client,
+        create_flow_run,
+        find_deployment,
+        wait_for_final_state,
+    )
+
+    with api_client() as client:
+        started = {}
+        for module, function in SMOKE_FLOWS:
+            name = f"{_flow_name(module, function)}/{DEPLOYMENT}"
+            deployment = find_deployment(client, *name.split("/"))
+            started[name] = create_flow_run(client, deployment["id"])["id"]
+
+    def finish(item: tuple[str, str]) -> dict[str, Any]:
+        name, run_id = item
+        with api_client() as client:
+            try:
+                done = wait_for_final_state(client, run_id, timeout)
+            except TimeoutError as error:
+                return {
+                    "deployment": name,
+                    "id": run_id,
+                    "ok": False,
+                    "problem": str(error),
+                    "logs": [log["message"] for log in _last_logs(client, run_id)],
+                }
+            logs = _last_logs(client, run_id, limit=200)
+            run = done.run
+            problems = []
+            if run["state_type"] != "COMPLETED":
+                problems.append(f"state {run['state_name']}: {run['state'].get('message')}")
+            if run["work_pool_name"] != pool:
+                problems.append(f"ran in pool {run['work_pool_name']!r}, not {pool!r}")
+            if not run.get("infrastructure_pid"):
+                problems.append("no worker process recorded (infrastructure_pid unset)")
+            marker = f"Worker '{worker}' submitting flow run '{run_id}'"
+            if not any(marker in log["message"] for log in logs):
+                problems.append(f"no log line {marker!r}: not run by worker {worker}")
+            return {
+                "deployment": name,
+                "id": run_id,
+                "state": run["state_name"],
+                "ok": not problems,
+                "problem": "; ".join(problems),
+                "to_running": done.to_running,
+                "to_completed": done.to_final,
+                "logs": [log["message"] for log in logs[-15:]] if problems else [],
+            }
+
+    with ThreadPoolExecutor(max_workers=4) as pool_:
+        runs = list(pool_.map(finish, started.items()))
+    return {"runs": runs}
+
+
+def run_local() -> dict[str, Any]:
+    runs = []
+    for module, function in SMOKE_FLOWS:
+        fn = getattr(importlib.import_module(module), function)
+        state = (
+            asyncio.run(fn(return_state=True))
+            if asyncio.iscoroutinefunction(fn.fn)
+            else fn(return_state=True)
+        )
+        runs.append(
+            {
+                "deployment": f"{fn.name} (in-process)",
+                "state": state.name,
+                "ok": state.is_completed(),
+                "problem": "" if state.is_completed() else str(state.message),
+            }
+        )
+    return {"runs": runs}
+
+
+def _summary(values: list[float]) -> dict[str, float]:
+    return (
+        {"median": round(statistics.median(values), 2), "max": round(max(values), 2)}
+        if values
+        else {}
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pool")
+    parser.add_argument("--worker", help="name of the worker that must run the flows")
+    parser.add_argument("--timeout", type=float, default=180.0)
+    parser.add_argument("--force-deploy", action="store_true", help="redeploy even when unchanged")
+    parser.add_argument(
+        "--local", action="store_true", help="no worker: run in-process, ephemeral server"
+    )
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    if args.local:
+        report: dict[str, Any] = {"mode": "local", "deployments_changed": [], **run_local()}
+    else:
+        if not (args.pool and args.worker):
+            parser.error("--pool and --worker are required unless --local")
+        changed = deploy_all(args.pool, args.force_deploy)
+        report = {
+            "mode": "worker",
+            "pool": args.pool,
+            "worker": args.worker,
+            "deployments_changed": changed,
+            **run_all(args.pool, args.worker, args.timeout),
+        }
+        report["latency"] = {
+            "to_running": _summary(
+                [r["to_running"] for r in report["runs"] if r.get("to_running") is not None]
+            ),
+            "to_completed": _summary(
+                [r["to_completed"] for r in report["runs"] if r.get("to_completed") is not None]
+            ),
+        }
+    report["ok"] = all(r["ok"] for r in report["runs"])
+    report["seconds"] = round(time.monotonic() - started, 1)
+    print(json.dumps(report))
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Each example flow runs to Completed and returns what its docstring says."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import async_flow
+import basic
+import caching
+import concurrency
+import fan_in
+import mapping
+import parameters
+import pytest
+import retries
+import scheduled
+import smoke
+import trigger_deployment
+from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.exceptions import ParameterTypeError
+
+
+def test_hello_and_etl() -> None:
+    state = basic.hello(return_state=True)
+    assert state.is_completed() and state.result() == "Hello, world!"
+    assert basic.etl() == {"count": 8, "total": 310}
+
+
+def test_submitted_tasks_take_the_time_of_one() -> None:
+    timings = concurrency.sequential_vs_concurrent()
+    assert timings["sequential"] >= concurrency.TASKS * concurrency.NAP
+    assert timings["concurrent"] < timings["sequential"] / 2
+
+
+def test_dependent_task_waits_for_submitted_ones() -> None:
+    assert fan_in.shopping() == {"total": 12, "audit": "audited"}
+
+
+def test_flaky_task_succeeds_on_its_third_attempt() -> None:
+    state = retries.retrying(return_state=True)
+    assert state.is_completed()
+    assert state.result() == retries.FAILURES_BEFORE_SUCCESS + 1
+
+
+def test_second_call_and_second_run_come_from_the_cache() -> None:
+    n = uuid.uuid4().int % 10_000 + 100  # a key no earlier run has cached
+    first = caching.cached(n)
+    assert first == {"value": n * n, "first": "Completed", "second": "Cached"}
+    assert caching.cached(n) == {"value": n * n, "first": "Cached", "second": "Cached"}
+
+
+def test_map_and_subflow() -> None:
+    stats = mapping.sentence_stats()
+    assert stats["words"] == 9 and stats["letters"] == 35
+    assert stats["lengths"] == [3, 5, 5, 3, 5, 4, 3, 4, 3]
+
+
+def test_async_tasks_are_gathered() -> None:
+    result = asyncio.run(async_flow.gather_sources())
+    assert result["rows"] == 1500
+    assert result["seconds"] < 1.25
+
+
+def test_parameters_are_validated_and_the_result_is_structured() -> None:
+    report = parameters.make_report(title="Monthly", copies="2", paper="letter")  # type: ignore[arg-type]
+    assert report.copies == 2 and report.pages[1] == "Monthly - copy 2 (letter)"
+    with pytest.raises(ParameterTypeError):
+        parameters.make_report(copies="many")  # type: ignore[arg-type]
+
+
+def _ensure_pool(name: str) -> None:
+    async def create() -> None:
+        async with get_client() as client:
+            await client.create_work_pool(WorkPoolCreate(name=name, type="process"), overwrite=True)
+
+    asyncio.run(create())
+
+
+def test_cron_deployment_is_registered_paused() -> None:
+    _ensure_pool("examples")
+    scheduled.deploy("examples")
+    with trigger_deployment.api_client() as client:
+        deployment = trigger_deployment.find_deployment(client, "nightly-report", "nightly")
+    assert [s["schedule"]["cron"] for s in deployment["schedules"]] == [scheduled.CRON]
+    assert deployment["paused"] is True
+
+
+def test_trigger_by_name_creates_a_run_of_that_deployment() -> None:
+    _ensure_pool("examples")
+    deployment_id = flow.from_source(source=str(smoke.HERE), entrypoint="basic.py:hello").deploy(
+        name="trigger-test",
+        work_pool_name="examples",
+        build=False,
+        push=False,
+        print_next_steps=False,
+        ignore_warnings=True,
+    )
+    with trigger_deployment.api_client() as client:
+        found = trigger_deployment.find_deployment(client, "hello", "trigger-test")
+        assert found["id"] == str(deployment_id)
+        run = trigger_deployment.create_flow_run(client, found["id"], {"name": "ops"})
+        assert run["deployment_id"] == found["id"] and run["parameters"] == {"name": "ops"}
+        assert run["state_type"] == "SCHEDULED"
+        # No worker serves the pool here: waiting must end in a clear timeout.
+        with pytest.raises(TimeoutError, match="still Scheduled"):
+            trigger_deployment.wait_for_final_state(client, run["id"], timeout=1)
+        with pytest.raises(LookupError, match="no deployment hello/absent"):
+            trigger_deployment.find_deployment(client, "hello", "absent")
+
+
+def test_smoke_deploys_once_and_creates_no_duplicates() -> None:
+    _ensure_pool("smoke-pool")
+    first = smoke.deploy_all("smoke-pool", force=False)
+    assert len([name for name in first if name.endswith("/smoke")]) == len(smoke.SMOKE_FLOWS)
+    assert smoke.deploy_all("smoke-pool", force=False) == []
+    with trigger_deployment.api_client() as client:
+        deployments = client.post(
+            "deployments/filter", json={"deployments": {"name": {"any_": ["smoke"]}}}
+        ).json()
+    assert len(deployments) == len(smoke.SMOKE_FLOWS)
+
+
+def test_smoke_local_mode_runs_every_flow() -> None:
+    report = smoke.run_local()
+    assert [r["ok"] for r in report["runs"]] == [True] * len(smoke.SMOKE_FLOWS), report
