@@ -1,0 +1,69 @@
+"""Pickup latency on a provisioned host: create runs of a deployment one at
+a time and time, on the server's clock, creation -> Running -> Completed.
+
+Runs inside the host with the provisioned Prefect:
+    /opt/prefect/venv/bin/python /src/bench/latency.py --runs 20
+Prints one JSON object: the per-run figures, their median and worst.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import statistics
+import sys
+
+sys.path.insert(0, "/opt/prefect/flows")
+
+from prefect import flow
+from trigger_deployment import (
+    api_client,
+    create_flow_run,
+    find_deployment,
+    wait_for_final_state,
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--pool", default="default")
+    args = parser.parse_args()
+    with contextlib.redirect_stdout(sys.stderr):
+        flow.from_source(source="/opt/prefect/flows", entrypoint="basic.py:hello").deploy(
+            name="latency",
+            work_pool_name=args.pool,
+            build=False,
+            push=False,
+            print_next_steps=False,
+            ignore_warnings=True,
+        )
+    running: list[float] = []
+    completed: list[float] = []
+    with api_client() as client:
+        deployment = find_deployment(client, "hello", "latency")
+        for _ in range(args.runs):
+            run = create_flow_run(client, deployment["id"])
+            done = wait_for_final_state(client, run["id"], timeout=120, poll=0.2)
+            if done.run["state_type"] != "COMPLETED" or done.to_running is None:
+                raise SystemExit(f"run {run['id']} ended {done.run['state_name']}")
+            running.append(done.to_running)
+            completed.append(done.to_final)
+    print(
+        json.dumps(
+            {
+                "to_running": running,
+                "to_completed": completed,
+                "median_to_running": statistics.median(running),
+                "worst_to_running": max(running),
+                "median_to_completed": statistics.median(completed),
+                "worst_to_completed": max(completed),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
