@@ -38,8 +38,8 @@ def sequential_vs_concurrent() -> dict[str, float]:
 
     assert results == list(range(TASKS))
     assert sequential >= TASKS * NAP, sequential
-    # One nap plus scheduling overhead, well under the sum of the naps.
-    assert concurrent < (TASKS * NAP) / 2, concurrent
+    # Closer to one nap than to the sum of them, with room for a busy host.
+    assert concurrent < NAP * (1 + TASKS) / 2, concurrent
     print(f"sequential {sequential:.1f} s, concurrent {concurrent:.1f} s")
     return {"sequential": round(sequential, 2), "concurrent": round(concurrent, 2)}
 

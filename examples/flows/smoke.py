@@ -7,8 +7,8 @@ them through that pool's worker, and prove each run completed there.
 With a worker: deploys every example as FLOW/smoke (and scheduled.py as
 nightly_report/nightly, paused, with its cron schedule) from this directory,
 creating or updating only the deployments that are missing or differ (so a
-re-run creates no duplicates), triggers one run of each, waits for all of
-them, and checks that each run completed, in the pool, with the worker's
+re-run creates no duplicates), triggers one run of each (at most three at a
+time), waits for them, and checks that each run completed, in the pool, with the worker's
 "Worker 'NAME' submitting flow run" line in its logs on the server. Prints a
 JSON report (deployments changed, runs, pickup latency); exits 1 with the
 failing runs' state messages and last log lines if any run did not complete.
@@ -109,7 +109,10 @@ def _last_logs(client: Any, flow_run_id: str, limit: int = 15) -> list[dict[str,
     return list(reversed(response.json()))
 
 
-def run_all(pool: str, worker: str, timeout: float) -> dict[str, Any]:
+def run_all(pool: str, worker: str, timeout: float, in_flight: int) -> dict[str, Any]:
+    """One run of each smoke deployment, at most `in_flight` at a time: nine
+    flow-run processes starting at once would load a small host (and its
+    SQLite database) far beyond what the check is about."""
     from trigger_deployment import (
         api_client,
         create_flow_run,
@@ -117,51 +120,47 @@ def run_all(pool: str, worker: str, timeout: float) -> dict[str, Any]:
         wait_for_final_state,
     )
 
-    with api_client() as client:
-        started = {}
-        for module, function in SMOKE_FLOWS:
-            name = f"{_flow_name(module, function)}/{DEPLOYMENT}"
-            deployment = find_deployment(client, *name.split("/"))
-            started[name] = create_flow_run(client, deployment["id"])["id"]
-
-    def finish(item: tuple[str, str]) -> dict[str, Any]:
-        name, run_id = item
+    def run_one(module_function: tuple[str, str]) -> dict[str, Any]:
+        name = f"{_flow_name(*module_function)}/{DEPLOYMENT}"
         with api_client() as client:
+            deployment = find_deployment(client, *name.split("/"))
+            run_id = create_flow_run(client, deployment["id"])["id"]
             try:
                 done = wait_for_final_state(client, run_id, timeout)
             except TimeoutError as error:
+                logs = [log["message"] for log in _last_logs(client, run_id)]
                 return {
                     "deployment": name,
                     "id": run_id,
                     "ok": False,
                     "problem": str(error),
-                    "logs": [log["message"] for log in _last_logs(client, run_id)],
+                    "logs": logs,
                 }
             logs = _last_logs(client, run_id, limit=200)
-            run = done.run
-            problems = []
-            if run["state_type"] != "COMPLETED":
-                problems.append(f"state {run['state_name']}: {run['state'].get('message')}")
-            if run["work_pool_name"] != pool:
-                problems.append(f"ran in pool {run['work_pool_name']!r}, not {pool!r}")
-            if not run.get("infrastructure_pid"):
-                problems.append("no worker process recorded (infrastructure_pid unset)")
-            marker = f"Worker '{worker}' submitting flow run '{run_id}'"
-            if not any(marker in log["message"] for log in logs):
-                problems.append(f"no log line {marker!r}: not run by worker {worker}")
-            return {
-                "deployment": name,
-                "id": run_id,
-                "state": run["state_name"],
-                "ok": not problems,
-                "problem": "; ".join(problems),
-                "to_running": done.to_running,
-                "to_completed": done.to_final,
-                "logs": [log["message"] for log in logs[-15:]] if problems else [],
-            }
+        run = done.run
+        problems = []
+        if run["state_type"] != "COMPLETED":
+            problems.append(f"state {run['state_name']}: {run['state'].get('message')}")
+        if run["work_pool_name"] != pool:
+            problems.append(f"ran in pool {run['work_pool_name']!r}, not {pool!r}")
+        if not run.get("infrastructure_pid"):
+            problems.append("no worker process recorded (infrastructure_pid unset)")
+        marker = f"Worker '{worker}' submitting flow run '{run_id}'"
+        if not any(marker in log["message"] for log in logs):
+            problems.append(f"no log line {marker!r}: not run by worker {worker}")
+        return {
+            "deployment": name,
+            "id": run_id,
+            "state": run["state_name"],
+            "ok": not problems,
+            "problem": "; ".join(problems),
+            "to_running": done.to_running,
+            "to_completed": done.to_final,
+            "logs": [log["message"] for log in logs[-15:]] if problems else [],
+        }
 
-    with ThreadPoolExecutor(max_workers=4) as pool_:
-        runs = list(pool_.map(finish, started.items()))
+    with ThreadPoolExecutor(max_workers=in_flight) as executor:
+        runs = list(executor.map(run_one, SMOKE_FLOWS))
     return {"runs": runs}
 
 
@@ -199,6 +198,7 @@ def main() -> int:
     parser.add_argument("--worker", help="name of the worker that must run the flows")
     parser.add_argument("--timeout", type=float, default=180.0)
     parser.add_argument("--force-deploy", action="store_true", help="redeploy even when unchanged")
+    parser.add_argument("--in-flight", type=int, default=3, help="runs at a time (default 3)")
     parser.add_argument(
         "--local", action="store_true", help="no worker: run in-process, ephemeral server"
     )
@@ -216,7 +216,7 @@ def main() -> int:
             "pool": args.pool,
             "worker": args.worker,
             "deployments_changed": changed,
-            **run_all(args.pool, args.worker, args.timeout),
+            **run_all(args.pool, args.worker, args.timeout, args.in_flight),
         }
         report["latency"] = {
             "to_running": _summary(

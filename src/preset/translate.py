@@ -73,13 +73,18 @@ def translate(data: Any, display: str, resolve: Resolver) -> list[dict[str, Any]
 
 def _steps_play(steps: list[Any], display: str, ctx: _Context) -> dict[str, Any]:
     name = display.replace("\\", "/").rsplit("/", 1)[-1]
-    return {
+    play: dict[str, Any] = {
         "name": f"preset: {name}",
         "hosts": "all",
         "become": True,
         "gather_facts": True,
-        "tasks": _tasks(steps, "step", ctx),
     }
+    # Presets need only the minimal facts (OS, service manager, host name);
+    # other tasks in the list may need the rest.
+    if all(isinstance(step, dict) and "preset" in step for step in steps):
+        play["gather_subset"] = ["min"]
+    play["tasks"] = _tasks(steps, "step", ctx)
+    return play
 
 
 def _play(play: dict[str, Any], where: str, ctx: _Context) -> dict[str, Any]:

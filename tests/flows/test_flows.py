@@ -32,7 +32,7 @@ def test_hello_and_etl() -> None:
 def test_submitted_tasks_take_the_time_of_one() -> None:
     timings = concurrency.sequential_vs_concurrent()
     assert timings["sequential"] >= concurrency.TASKS * concurrency.NAP
-    assert timings["concurrent"] < timings["sequential"] / 2
+    assert timings["concurrent"] < concurrency.NAP * 2
 
 
 def test_dependent_task_waits_for_submitted_ones() -> None:
@@ -61,7 +61,7 @@ def test_map_and_subflow() -> None:
 def test_async_tasks_are_gathered() -> None:
     result = asyncio.run(async_flow.gather_sources())
     assert result["rows"] == 1500
-    assert result["seconds"] < 1.25
+    assert result["seconds"] < async_flow.WAIT * 2
 
 
 def test_parameters_are_validated_and_the_result_is_structured() -> None:

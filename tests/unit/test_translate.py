@@ -33,6 +33,11 @@ def run(data: Any, manifest: Manifest) -> list[dict[str, Any]]:
     return translate(data, "site.yml", Resolver(manifest))
 
 
+def test_only_preset_steps_gather_minimal_facts(demo_manifest: Manifest) -> None:
+    [play] = run([{"preset": "demo"}], demo_manifest)
+    assert play["gather_subset"] == ["min"]
+
+
 def test_steps_form_becomes_one_play(demo_manifest: Manifest) -> None:
     [play] = run([{"preset": "demo"}, copy.deepcopy(DEBUG)], demo_manifest)
     assert play == {

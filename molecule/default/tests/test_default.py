@@ -198,15 +198,21 @@ SMOKE_FLOWS = [
 ]
 
 
-def _runs_of(host, flow: str) -> list[dict]:
+def _latest_run_of(host, flow: str) -> list[dict]:
     deployment = _api(host, f"/deployments/name/{flow}/smoke")
-    body = json.dumps({"flow_runs": {"deployment_id": {"any_": [deployment["id"]]}}})
+    body = json.dumps(
+        {
+            "flow_runs": {"deployment_id": {"any_": [deployment["id"]]}},
+            "sort": "EXPECTED_START_TIME_DESC",
+            "limit": 1,
+        }
+    )
     return _api(host, "/flow_runs/filter", "POST", body)
 
 
 @pytest.mark.parametrize("flow", SMOKE_FLOWS)
-def test_smoke_run_completed_on_the_provisioned_worker(host, flow):
-    runs = _runs_of(host, flow)
+def test_latest_smoke_run_completed_on_the_provisioned_worker(host, flow):
+    runs = _latest_run_of(host, flow)
     assert runs, f"no smoke run of {flow}"
     worker = f"{host.backend.get_hostname()}-default"
     for run in runs:
