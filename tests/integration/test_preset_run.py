@@ -23,15 +23,14 @@ ROOT = Path(__file__).resolve().parents[2]
 IMAGE = "localhost/prefect-preset-debian:bookworm"
 CA_BUNDLE = "/usr/local/share/ca-certificates/host-bundle.pem"
 
-pytestmark = pytest.mark.skipif(shutil.which("podman") is None, reason="needs podman")
-
-
 def _podman(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["podman", *args], capture_output=True, text=True, check=False)
 
 
 @pytest.fixture(scope="module")
 def container() -> Iterator[str]:
+    if shutil.which("podman") is None:
+        pytest.fail("podman is missing: run scripts/setup --test")
     if _podman("image", "exists", IMAGE).returncode != 0:
         pytest.fail(f"{IMAGE} missing: run molecule/images/build")
     name = f"preset-nosystemd-{uuid.uuid4().hex[:8]}"
