@@ -46,7 +46,7 @@ def api_client(timeout: float = 30.0) -> httpx.Client:
     headers: dict[str, str] = {}
     auth = None
     if settings.api.auth_string:
-        user, _, password = settings.api.auth_string.get_secret_value().partition(":")
+        user, _colon, password = settings.api.auth_string.get_secret_value().partition(":")
         auth = httpx.BasicAuth(user, password)
     elif settings.api.key:
         headers["Authorization"] = f"Bearer {settings.api.key.get_secret_value()}"
@@ -110,7 +110,7 @@ def wait_for_final_state(
 def trigger(
     name: str, parameters: dict[str, Any] | None = None, timeout: float = 120.0
 ) -> Finished:
-    flow_name, _, deployment_name = name.partition("/")
+    flow_name, _slash, deployment_name = name.partition("/")
     with api_client() as client:
         deployment = find_deployment(client, flow_name, deployment_name)
         run = create_flow_run(client, deployment["id"], parameters)

@@ -1,4 +1,4 @@
-"""The role's prefect_constraint_errors filter (pattern/min/max at run time)."""
+"""The role's constraint_errors filter (pattern/min/max at run time)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ ROLE = Path(__file__).resolve().parents[2] / "roles" / "prefect"
 
 @pytest.fixture(scope="module")
 def plugin() -> ModuleType:
-    path = ROLE / "filter_plugins" / "prefect_constraints.py"
-    spec = importlib.util.spec_from_file_location("prefect_constraints", path)
+    path = ROLE.parents[1] / "plugins" / "filter" / "constraint_errors.py"
+    spec = importlib.util.spec_from_file_location("constraint_errors", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -36,13 +36,13 @@ def defaults() -> dict[str, Any]:
 
 def test_registered_as_a_filter(plugin: ModuleType) -> None:
     filters = plugin.FilterModule().filters()
-    assert filters["prefect_constraint_errors"] is plugin.prefect_constraint_errors
+    assert filters["constraint_errors"] is plugin.constraint_errors
 
 
 def test_defaults_satisfy_the_constraints(
     plugin: ModuleType, constraints: Any, defaults: Any
 ) -> None:
-    assert plugin.prefect_constraint_errors(constraints, defaults) == []
+    assert plugin.constraint_errors(constraints, defaults) == []
 
 
 def test_every_violation_is_reported(plugin: ModuleType, constraints: Any, defaults: Any) -> None:
@@ -54,7 +54,7 @@ def test_every_violation_is_reported(plugin: ModuleType, constraints: Any, defau
         prefect_version="3.8",
         prefect_work_pools=[{"name": "ok"}, {"name": "bad name", "concurrency_limit": -1}],
     )
-    assert plugin.prefect_constraint_errors(constraints, values) == [
+    assert plugin.constraint_errors(constraints, values) == [
         "prefect_version: '3.8' does not match the pattern '[0-9]+\\.[0-9]+\\.[0-9]+'",
         "prefect_user: 'Bad User' does not match the pattern '[a-z_][a-z0-9_-]{0,31}'",
         "prefect_server_port: 70000 is above the maximum 65535",
@@ -67,20 +67,20 @@ def test_every_violation_is_reported(plugin: ModuleType, constraints: Any, defau
 
 def test_strings_from_extra_vars_are_compared_as_integers(plugin: ModuleType) -> None:
     rule = [{"param": "p", "path": "p", "min": 1, "max": 10}]
-    assert plugin.prefect_constraint_errors(rule, {"p": "10"}) == []
-    assert plugin.prefect_constraint_errors(rule, {"p": "11"}) == [
+    assert plugin.constraint_errors(rule, {"p": "10"}) == []
+    assert plugin.constraint_errors(rule, {"p": "11"}) == [
         "p: '11' is above the maximum 10"
     ]
-    assert plugin.prefect_constraint_errors(rule, {"p": "ten"}) == ["p: 'ten' is not an integer"]
+    assert plugin.constraint_errors(rule, {"p": "ten"}) == ["p: 'ten' is not an integer"]
 
 
 def test_missing_and_null_values_are_skipped(plugin: ModuleType, constraints: Any) -> None:
     values = {"prefect_server_port": None, "prefect_work_pools": [{"name": None}, "x"]}
-    assert plugin.prefect_constraint_errors(constraints, values) == []
+    assert plugin.constraint_errors(constraints, values) == []
 
 
 def test_dict_option_and_secret(plugin: ModuleType) -> None:
     rules = [{"param": "d", "path": "d.k", "option": "k", "pattern": "[a-z]+", "secret": True}]
-    assert plugin.prefect_constraint_errors(rules, {"d": {"k": "S3CRET"}}) == [
+    assert plugin.constraint_errors(rules, {"d": {"k": "S3CRET"}}) == [
         "d.k: the value does not match the pattern '[a-z]+'"
     ]

@@ -1,4 +1,4 @@
-"""Unit tests for roles/prefect/library/prefect_work_pool.py.
+"""Unit tests for plugins/modules/work_pool.py.
 
 Fast and offline: the HTTP layer is replaced by FakePrefect, an in-memory
 stand-in for the /api/work_pools endpoints that records every request.
@@ -35,7 +35,7 @@ except ImportError:  # ansible-core 2.17 / 2.18
             yield
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULE_PATH = ROOT / "roles" / "prefect" / "library" / "prefect_work_pool.py"
+MODULE_PATH = ROOT / "plugins" / "modules" / "work_pool.py"
 
 _spec = importlib.util.spec_from_file_location("prefect_work_pool", str(MODULE_PATH))
 pwp = importlib.util.module_from_spec(_spec)
@@ -609,8 +609,8 @@ def test_documentation_has_required_sections():
     for key in ("module", "version_added", "short_description", "description", "author",
                 "requirements", "options", "notes"):
         assert key in DOC, key
-    assert DOC["module"] == "prefect_work_pool"
-    assert DOC["author"] == "prefect preset maintainers"
+    assert DOC["module"] == "work_pool"
+    assert DOC["author"] == "prefect preset maintainers (!UNKNOWN)"
     assert DOC["requirements"] == []
     notes = " ".join(DOC["notes"]).lower()
     assert "check mode" in notes and "base_job_template" in notes
@@ -657,7 +657,7 @@ def test_descriptions_are_strings():
 
 def test_examples_use_only_documented_options():
     for task in yaml.safe_load(pwp.EXAMPLES):
-        assert set(task["prefect_work_pool"]) <= set(DOC["options"]), task["name"]
+        assert set(task["prefect_preset.prefect.work_pool"]) <= set(DOC["options"]), task["name"]
 
 
 # --- live (optional)

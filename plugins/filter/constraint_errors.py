@@ -1,6 +1,6 @@
-"""prefect_constraint_errors: the pattern/min/max rules argument_specs cannot express.
+"""constraint_errors: the pattern/min/max rules argument_specs cannot express.
 
-    __prefect_constraints | prefect_constraint_errors(__prefect_constraint_values)
+    __prefect_constraints | constraint_errors(__prefect_constraint_values)
 
 `constraints` is the generated list in vars/constraints.yml; `values` maps variable
 names to their values. Returns one message per violation; missing or null values are
@@ -47,7 +47,7 @@ def _targets(rule: Mapping[str, Any], value: Any) -> list[tuple[str, Any]]:
     return []
 
 
-def prefect_constraint_errors(
+def constraint_errors(
     constraints: Sequence[Mapping[str, Any]], values: Mapping[str, Any]
 ) -> list[str]:
     """Every violated rule as `prefect_server_port: 70000 is above the maximum 65535`."""
@@ -64,4 +64,4 @@ class FilterModule:
     """Ansible filter plugin entry point."""
 
     def filters(self) -> dict[str, Any]:
-        return {"prefect_constraint_errors": prefect_constraint_errors}
+        return {"constraint_errors": constraint_errors}

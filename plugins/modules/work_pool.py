@@ -7,7 +7,7 @@
 
 DOCUMENTATION = r'''
 ---
-module: prefect_work_pool
+module: work_pool
 version_added: "0.1.0"
 short_description: Manage a Prefect work pool through the Prefect REST API
 description:
@@ -19,7 +19,7 @@ description:
     UI are kept.
   - Needs only the Python standard library on the managed host; the Prefect client is not
     required.
-author: prefect preset maintainers
+author: prefect preset maintainers (!UNKNOWN)
 requirements: []
 options:
   api_url:
@@ -129,7 +129,7 @@ notes:
 
 EXAMPLES = r'''
 - name: Create the default process work pool with the worker's default base job template
-  prefect_work_pool:
+  prefect_preset.prefect.work_pool:
     api_url: http://127.0.0.1:4200/api
     name: default
     type: process
@@ -138,7 +138,7 @@ EXAMPLES = r'''
     base_job_template: "{{ lookup('file', 'process-base-job-template.json') | from_json }}"
 
 - name: Limit a pool to three concurrent flow runs and pause it
-  prefect_work_pool:
+  prefect_preset.prefect.work_pool:
     api_url: http://127.0.0.1:4200/api
     name: batch
     concurrency_limit: 3
@@ -146,13 +146,13 @@ EXAMPLES = r'''
     description: Nightly batch jobs
 
 - name: Talk to a server protected with PREFECT_SERVER_API_AUTH_STRING
-  prefect_work_pool:
+  prefect_preset.prefect.work_pool:
     api_url: https://prefect.example.com/api
     api_auth_string: "{{ vault_prefect_auth_string }}"
     name: default
 
 - name: Remove a work pool
-  prefect_work_pool:
+  prefect_preset.prefect.work_pool:
     api_url: http://127.0.0.1:4200/api
     name: old-pool
     state: absent
@@ -395,7 +395,8 @@ class PrefectApi:
         for prefix in ('Request failed: ', 'Connection failure: '):
             if reason.startswith(prefix):
                 reason = reason[len(prefix):]
-        match = re.match(r'^<urlopen error (.*)>$', reason, re.DOTALL)
+        # urllib wraps the cause in angle brackets ("<... error CAUSE>")
+        match = re.match(r'^<[a-z]+ error (.*)>$', reason, re.DOTALL)
         if match:
             reason = match.group(1)
         return PrefectApiError(

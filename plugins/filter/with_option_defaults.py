@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def prefect_with_option_defaults(
+def with_option_defaults(
     items: list[dict[str, Any]], options: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Return ``items`` with each missing (or null) sub-option set to its default."""
@@ -27,4 +27,4 @@ def prefect_with_option_defaults(
 
 class FilterModule:
     def filters(self) -> dict[str, Any]:
-        return {"prefect_with_option_defaults": prefect_with_option_defaults}
+        return {"with_option_defaults": with_option_defaults}
