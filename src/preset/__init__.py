@@ -1,3 +1,8 @@
 """preset: a typed front end that provisions presets (Prefect) with Ansible."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("prefect-preset")
+except PackageNotFoundError:  # run from a checkout without installing (PYTHONPATH=src)
+    __version__ = "0+checkout"

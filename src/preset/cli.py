@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from preset import __version__, generate, runner, table
+from preset import __version__, ansible_env, bundle, generate, report, runner, table
 from preset.errors import ManifestError, PresetError
 from preset.manifest import Manifest, find_preset, find_project_root, load_manifest, search_dirs
 from preset.translate import translate
@@ -18,11 +18,28 @@ from preset.yamlio import dump, load_playbook
 PACKAGE_FILE = Path(__file__)
 
 
+class _Version(argparse.Action):
+    """--version: the tool's version and the preset it carries (checked, so a damaged
+    install says so here too)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        try:
+            carried = bundle.locate()
+            manifest = carried.manifest()
+            preset = f"preset {manifest.name} {manifest.version} ({carried.origin}: {carried.root})"
+        except PresetError as exc:
+            preset = f"no usable preset: {exc}"
+        sys.stdout.write(f"preset {__version__}\n{preset}\n")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="preset", description="Validate preset playbooks and run them with ansible-playbook."
     )
-    parser.add_argument("--version", action="version", version=f"preset {__version__}")
+    parser.add_argument(
+        "--version", action=_Version, nargs=0, help="print the tool's and the preset's versions"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="validate, translate and run a playbook")
@@ -101,19 +118,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
 
 
-def _dirs(args: argparse.Namespace, playbook_dir: Path | None) -> list[Path]:
-    return search_dirs(args.preset_path, os.environ, playbook_dir, PACKAGE_FILE)
+class _Finder:
+    """Finds presets on the search path; the tool's own preset is never shadowed by an
+    older copy of itself."""
+
+    def __init__(self, args: argparse.Namespace, playbook_dir: Path | None) -> None:
+        self.carried = bundle.locate()
+        self.dirs = search_dirs(args.preset_path, os.environ, playbook_dir, self.carried.root)
+        self._carried_manifest: Manifest | None = None
+
+    def __call__(self, name: str) -> Manifest:
+        found = find_preset(name, self.dirs)
+        if self._carried_manifest is None:
+            self._carried_manifest = self.carried.manifest()
+        bundle.check_not_older(found, self._carried_manifest)
+        return found
 
 
 def cmd_run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     playbook: Path = args.playbook
-    dirs = _dirs(args, playbook.resolve().parent)
-
-    def resolve(name: str) -> Manifest:
-        return find_preset(name, dirs)
-
-    plays = translate(load_playbook(playbook), str(playbook), resolve)
-    text = dump(plays, f"Translated by preset {__version__} from {playbook.name}; do not edit.")
+    resolve = _Finder(args, playbook.resolve().parent)
+    translation = translate(load_playbook(playbook), str(playbook), resolve)
+    text = dump(
+        translation.plays, f"Translated by preset {__version__} from {playbook.name}; do not edit."
+    )
     if args.print_only:
         stdout.write(text)
         return 0
@@ -127,11 +155,16 @@ def cmd_run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         extra_vars=tuple(args.extra_vars),
         verbosity=args.verbose,
     )
-    return runner.run_playbook(text, playbook.resolve(), options, stderr)
+    print(report.announcement(translation.manifests, playbook, options), file=stderr, flush=True)
+    with ansible_env.staged(translation.manifests, os.environ) as staged:
+        code = runner.run_playbook(text, playbook.resolve(), options, stderr, env=staged.env)
+        for line in report.host_lines(staged.summary_file):
+            print(line, file=stderr)
+    return code
 
 
 def cmd_show(args: argparse.Namespace, stdout: TextIO) -> int:
-    manifest = find_preset(args.name, _dirs(args, Path.cwd()))
+    manifest = _Finder(args, Path.cwd())(args.name)
     render = table.render_markdown if args.format == "markdown" else table.render_text
     stdout.write(render(manifest))
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -11,6 +12,7 @@ from preset.errors import ManifestError
 from preset.manifest import Manifest, Parameter
 from preset.yamlio import comment, dump, fragment
 
+GALAXY = Path("galaxy.yml")
 DEFAULTS = Path("defaults/main.yml")
 ARGUMENT_SPECS = Path("meta/argument_specs.yml")
 CONSTRAINTS = Path("vars/constraints.yml")
@@ -22,11 +24,26 @@ HEADER = (
 
 def generated_files(manifest: Manifest) -> dict[Path, str]:
     """Absolute path -> content of every generated file."""
-    return {
+    files = {
         manifest.role / DEFAULTS: render_defaults(manifest),
         manifest.role / ARGUMENT_SPECS: render_argument_specs(manifest),
         manifest.role / CONSTRAINTS: render_constraints(manifest),
     }
+    galaxy = manifest.root / GALAXY
+    if manifest.collection and galaxy.is_file():
+        files[galaxy] = render_galaxy(manifest, galaxy.read_text(encoding="utf-8"))
+    return files
+
+
+def render_galaxy(manifest: Manifest, text: str) -> str:
+    """galaxy.yml with namespace, name and version set from the manifest; the rest of
+    the file (authors, tags, build_ignore) is written by hand."""
+    namespace, name = manifest.collection.split(".")
+    for key, value in (("namespace", namespace), ("name", name), ("version", manifest.version)):
+        text, count = re.subn(rf"(?m)^{key}:.*$", f"{key}: {value}", text, count=1)
+        if count == 0:
+            raise ManifestError(f"{manifest.root / GALAXY}: no top-level '{key}:' line to set")
+    return text
 
 
 def drifted(files: Mapping[Path, str]) -> list[Path]:
@@ -93,8 +110,9 @@ def render_constraints(manifest: Manifest) -> str:
     header = (
         f"{HEADER}\n\n"
         f"{prefix}constraints: pattern (full match), min and max rules, checked at run time by\n"
-        f"  {prefix}constraints | prefect_constraint_errors({prefix}constraint_values)\n"
-        "(filter_plugins/prefect_constraints.py); `path` is the parameter as users write it."
+        f"  {prefix}constraints | {manifest.collection or 'ns.coll'}.constraint_errors("
+        f"{prefix}constraint_values)\n"
+        "(plugins/filter/constraint_errors.py); `path` is the parameter as users write it."
     )
     return dump({f"{prefix}constraints": constraints, f"{prefix}constraint_values": values}, header)
 

@@ -31,6 +31,8 @@ PARAMETER_FIELDS = frozenset(
     }
 )
 NAME_RE = re.compile(r"[a-z_][a-z0-9_]*")
+# An Ansible collection name, NAMESPACE.NAME (ansible-galaxy's rules).
+COLLECTION_RE = re.compile(r"[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -67,10 +69,16 @@ class Manifest:
     variable_prefix: str
     parameters: tuple[Parameter, ...]
     short_description: str = ""
+    collection: str = ""
 
     @property
     def root(self) -> Path:
         return self.path.parent
+
+    @property
+    def role_name(self) -> str:
+        """How a play names the role: its FQCN in a collection, else its directory."""
+        return f"{self.collection}.{self.role.name}" if self.collection else str(self.role)
 
     def parameter(self, name: str) -> Parameter | None:
         return next((p for p in self.parameters if p.name == name), None)
@@ -101,8 +109,14 @@ def load_manifest(path: Path) -> Manifest:
     params = data.get("parameters") or {}
     if not isinstance(params, dict):
         raise ManifestError(f"{where}: parameters: expected a mapping")
+    collection = _str_field(data, "collection", where)
+    if collection and not COLLECTION_RE.fullmatch(collection):
+        raise ManifestError(
+            f"{where}: collection: expected NAMESPACE.NAME in lower case, got {collection!r}"
+        )
     return Manifest(
         name=name,
+        collection=collection,
         version=str(data.get("version", "")),
         description=_str_field(data, "description", where),
         short_description=_str_field(data, "short_description", where),
@@ -219,19 +233,27 @@ def search_dirs(
     preset_paths: Sequence[Path],
     environ: Mapping[str, str],
     playbook_dir: Path | None,
-    package_file: Path,
+    bundled: Path | None,
 ) -> list[Path]:
-    """--preset-path dirs, PRESET_PATH, the playbook's dir, the project root, and last
-    the nearest preset.yaml above the playbook (for installs outside the project)."""
+    """Where presets are looked for, first match wins: --preset-path dirs, PRESET_PATH,
+    the playbook's dir and the nearest preset.yaml above it, and last the preset the
+    tool carries (`bundled`)."""
     env_dirs = [Path(p) for p in environ.get("PRESET_PATH", "").split(os.pathsep) if p]
-    roots = [find_project_root(package_file.parent)]
-    if playbook_dir is not None:
-        roots.append(find_project_root(playbook_dir))
+    missing = [
+        f"{origin} {path} does not exist"
+        for origin, paths in (("--preset-path", preset_paths), ("PRESET_PATH entry", env_dirs))
+        for path in paths
+        if not path.is_dir()
+    ]
+    if missing:
+        raise PresetNotFoundError(*missing)
+    roots = [find_project_root(playbook_dir)] if playbook_dir is not None else []
     candidates = [
         *preset_paths,
         *env_dirs,
         *([playbook_dir] if playbook_dir else []),
         *(root for root in roots if root is not None),
+        *([bundled] if bundled is not None else []),
     ]
     return list(dict.fromkeys(p.resolve() for p in candidates))
 
@@ -254,3 +276,14 @@ def find_preset(name: str, dirs: Sequence[Path]) -> Manifest:
         f"unknown preset {name!r}; presets found: {presets}; searched: {searched} "
         "(add directories with --preset-path or PRESET_PATH)"
     )
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """1.10.0 > 1.9.2: the leading numeric parts of a version, for ordering."""
+    parts = []
+    for part in version.split("."):
+        digits = re.match(r"[0-9]+", part)
+        if digits is None:
+            break
+        parts.append(int(digits.group()))
+    return tuple(parts)

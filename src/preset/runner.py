@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +16,7 @@ from typing import TextIO
 
 from preset.errors import AnsibleNotFoundError
 
-Call = Callable[[Sequence[str]], int]
+Call = Callable[[Sequence[str], Mapping[str, str]], int]
 LOCAL_PYTHON = "ansible_python_interpreter={{ ansible_playbook_python }}"
 
 
@@ -86,9 +86,10 @@ def staged_playbook(text: str, source: Path, stderr: TextIO) -> Iterator[Path]:
         path.unlink(missing_ok=True)
 
 
-def call(argv: Sequence[str]) -> int:
-    """Run argv in the foreground; Ctrl-C reaches ansible-playbook, which stops cleanly."""
-    with subprocess.Popen(list(argv)) as proc:
+def call(argv: Sequence[str], env: Mapping[str, str]) -> int:
+    """Run argv in the foreground with `env` added to this process's environment;
+    Ctrl-C reaches ansible-playbook, which stops cleanly."""
+    with subprocess.Popen(list(argv), env={**os.environ, **env}) as proc:
         while True:
             try:
                 code = proc.wait()
@@ -102,6 +103,7 @@ def run_playbook(
     source: Path,
     options: RunOptions,
     stderr: TextIO,
+    env: Mapping[str, str] | None = None,
     program: str | None = None,
     runner: Call | None = None,
 ) -> int:
@@ -110,5 +112,6 @@ def run_playbook(
     with staged_playbook(text, source, stderr) as staged:
         argv = build_argv(program, staged, options)
         if options.verbosity:
-            print(f"preset: running {shlex.join(argv)}", file=stderr)
-        return (runner or call)(argv)
+            shown = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted((env or {}).items()))
+            print(f"preset: running {shown} {shlex.join(argv)}".replace("  ", " "), file=stderr)
+        return (runner or call)(argv, env or {})

@@ -59,7 +59,15 @@ def _numbers(items: list[int]) -> str:
     return ", ".join(map(str, items))
 
 
-def translate(data: Any, display: str, resolve: Resolver) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Translation:
+    """The plain Ansible plays and the presets they use, in order of first use."""
+
+    plays: list[dict[str, Any]]
+    manifests: tuple[Manifest, ...]
+
+
+def translate(data: Any, display: str, resolve: Resolver) -> Translation:
     """Plain Ansible plays for a playbook; raises with every problem found."""
     ctx = _Context(display, resolve)
     if playbook_form(data, display) == "steps":
@@ -68,7 +76,7 @@ def translate(data: Any, display: str, resolve: Resolver) -> list[dict[str, Any]
         plays = [_play(play, f"play {i}", ctx) for i, play in enumerate(data, 1)]
     if ctx.errors:
         raise ValidationError(ctx.errors)
-    return plays
+    return Translation(plays, tuple(ctx.manifests.values()))
 
 
 def _steps_play(steps: list[Any], display: str, ctx: _Context) -> dict[str, Any]:
@@ -151,7 +159,7 @@ def include_role_task(
     step: dict[str, Any], title: str, manifest: Manifest, given: dict[str, Any]
 ) -> dict[str, Any]:
     """The include_role task; only given parameters are passed, role defaults do the rest."""
-    include: dict[str, Any] = {"name": str(manifest.role)}
+    include: dict[str, Any] = {"name": manifest.role_name}
     if "tags" in step:  # tags on an include only select the include; apply them inside too
         include["apply"] = {"tags": step["tags"]}
     task: dict[str, Any] = {"name": title, "ansible.builtin.include_role": include}

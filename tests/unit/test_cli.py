@@ -6,7 +6,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,12 @@ class FakeCall:
     def __init__(self, code: int = 0) -> None:
         self.code = code
         self.argv: list[str] = []
+        self.env: dict[str, str] = {}
         self.staged: dict[str, Any] = {}
 
-    def __call__(self, argv: Sequence[str]) -> int:
+    def __call__(self, argv: Sequence[str], env: Mapping[str, str]) -> int:
         self.argv = list(argv)
+        self.env = dict(env)
         staged = Path(argv[-1])
         self.staged = {"path": staged, "plays": yaml.safe_load(staged.read_text())}
         return self.code
@@ -66,7 +68,7 @@ def test_print_dumps_translated_yaml(
 def test_bad_parameter_exits_2_and_never_runs_ansible(
     book: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def explode(argv: Sequence[str]) -> int:
+    def explode(argv: Sequence[str], env: Mapping[str, str]) -> int:
         raise AssertionError("ansible-playbook must not run")
 
     monkeypatch.setattr(runner, "call", explode)
@@ -193,7 +195,9 @@ def test_flags_pass_through(
         "@vars.yml",
         "-vv",
     ]
-    assert "preset: running /x/ansible-playbook -i hosts.ini" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "/x/ansible-playbook -i hosts.ini --check" in err
+    assert "ANSIBLE_COLLECTIONS_PATH=" in err
 
 
 def test_ansible_exit_code_is_returned(book: Path, fake_call: FakeCall) -> None:

@@ -10,7 +10,14 @@ import yaml
 
 from conftest import FAKE_MANIFEST, make_preset
 from preset.errors import ManifestError, PresetNotFoundError
-from preset.manifest import Manifest, find_preset, find_project_root, load_manifest, search_dirs
+from preset.manifest import (
+    Manifest,
+    find_preset,
+    find_project_root,
+    load_manifest,
+    search_dirs,
+    version_key,
+)
 from preset.validate import validate_with
 
 
@@ -70,22 +77,56 @@ def test_missing_manifest_is_a_manifest_error(tmp_path: Path) -> None:
 
 
 def test_search_dirs_order(tmp_path: Path) -> None:
-    first, env_a, env_b, book = (tmp_path / n for n in ("first", "a", "b", "book"))
+    first, env_a, env_b, book, bundled = (
+        tmp_path / n for n in ("first", "a", "b", "book", "bundled")
+    )
+    for directory in (first, env_a, env_b, bundled, book / "sub"):
+        directory.mkdir(parents=True)
     environ = {"PRESET_PATH": os.pathsep.join([str(env_a), "", str(env_b)])}
-    package_file = tmp_path / "proj" / "src" / "preset" / "manifest.py"
-    package_file.parent.mkdir(parents=True)
-    (tmp_path / "proj" / "preset.yaml").write_text("name: x\n")
-    (book / "sub").mkdir(parents=True)
     (book / "preset.yaml").write_text("name: y\n")
-    dirs = search_dirs([first], environ, book / "sub", package_file)
-    assert dirs == [first, env_a, env_b, book / "sub", tmp_path / "proj", book]
+    dirs = search_dirs([first], environ, book / "sub", bundled)
+    assert dirs == [first, env_a, env_b, book / "sub", book, bundled]
 
 
 def test_search_dirs_drops_duplicates(tmp_path: Path) -> None:
-    dirs = search_dirs(
-        [tmp_path, tmp_path], {"PRESET_PATH": str(tmp_path)}, tmp_path, tmp_path / "nowhere.py"
-    )
+    dirs = search_dirs([tmp_path, tmp_path], {"PRESET_PATH": str(tmp_path)}, tmp_path, tmp_path)
     assert dirs == [tmp_path.resolve()]
+
+
+def test_search_dirs_refuses_paths_that_do_not_exist(tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    with pytest.raises(PresetNotFoundError) as raised:
+        search_dirs([gone], {"PRESET_PATH": str(tmp_path / "nope")}, None, None)
+    assert raised.value.messages == (
+        f"--preset-path {gone} does not exist",
+        f"PRESET_PATH entry {tmp_path / 'nope'} does not exist",
+    )
+
+
+def test_collection_field_names_the_role_by_fqcn(tmp_path: Path) -> None:
+    make_preset(
+        tmp_path,
+        FAKE_MANIFEST.replace("role: roles/demo", "collection: acme.demo\nrole: roles/demo"),
+    )
+    manifest = load_manifest(tmp_path / "preset.yaml")
+    assert manifest.collection == "acme.demo"
+    assert manifest.role_name == "acme.demo.demo"
+
+
+def test_bad_collection_name_is_refused(tmp_path: Path) -> None:
+    make_preset(
+        tmp_path,
+        FAKE_MANIFEST.replace("role: roles/demo", "collection: Acme-demo\nrole: roles/demo"),
+    )
+    with pytest.raises(ManifestError, match=r"collection: expected NAMESPACE\.NAME"):
+        load_manifest(tmp_path / "preset.yaml")
+
+
+@pytest.mark.parametrize(
+    ("older", "newer"), [("0.1.0", "0.2.0"), ("0.9.9", "0.10.0"), ("1.2", "1.2.1"), ("", "0.0.1")]
+)
+def test_version_key_orders_releases(older: str, newer: str) -> None:
+    assert version_key(older) < version_key(newer)
 
 
 def test_find_project_root_walks_up(tmp_path: Path) -> None:

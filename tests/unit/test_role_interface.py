@@ -9,11 +9,14 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from preset.ansible_env import link_collections
 from preset.cli import main
+from preset.manifest import load_manifest
 from preset.runner import find_ansible_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,9 +26,11 @@ pytestmark = pytest.mark.ansible
 
 
 def _ansible_playbook(playbook: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    scratch = Path(tempfile.mkdtemp(prefix="collections-"))
+    collections = link_collections([load_manifest(ROOT / "preset.yaml")], scratch)
     env = dict(
         os.environ,
-        ANSIBLE_ROLES_PATH=str(ROOT / "roles"),
+        ANSIBLE_COLLECTIONS_PATH=str(collections),
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
     )
@@ -59,6 +64,12 @@ def test_example_translates_to_valid_ansible(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_collection_example_is_valid_ansible() -> None:
+    """examples/collection/site.yml, the plain-Ansible way in, names the role by FQCN."""
+    result = _ansible_playbook(ROOT / "examples" / "collection" / "site.yml", "--syntax-check")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def _role_play(tmp_path: Path, **role_vars: object) -> Path:
     play = [
         {
@@ -67,7 +78,7 @@ def _role_play(tmp_path: Path, **role_vars: object) -> Path:
             "tasks": [
                 {
                     "name": "Apply the role",
-                    "ansible.builtin.include_role": {"name": "prefect"},
+                    "ansible.builtin.include_role": {"name": "prefect_preset.prefect.prefect"},
                     "vars": role_vars,
                 }
             ],

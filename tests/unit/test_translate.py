@@ -30,7 +30,7 @@ class Resolver:
 
 
 def run(data: Any, manifest: Manifest) -> list[dict[str, Any]]:
-    return translate(data, "site.yml", Resolver(manifest))
+    return translate(data, "site.yml", Resolver(manifest)).plays
 
 
 def test_only_preset_steps_gather_minimal_facts(demo_manifest: Manifest) -> None:
@@ -143,8 +143,9 @@ def test_play_form_translates_nested_blocks_and_keeps_the_rest(demo_manifest: Ma
 
 def test_each_preset_is_resolved_once(demo_manifest: Manifest) -> None:
     resolver = Resolver(demo_manifest)
-    translate([{"preset": "demo"}, {"preset": "demo"}], "site.yml", resolver)
+    translation = translate([{"preset": "demo"}, {"preset": "demo"}], "site.yml", resolver)
     assert resolver.calls == ["demo"]
+    assert translation.manifests == (demo_manifest,)
 
 
 @pytest.mark.parametrize(
