@@ -71,6 +71,28 @@ options:
       - When not set, the description is not managed.
     type: str
     required: false
+  work_queues:
+    description:
+      - Work queues the pool must have; missing ones are created (at the lowest priority), queues
+        not listed are left alone.
+      - When not set, the pool's queues are not managed.
+    type: list
+    elements: str
+    required: false
+  online_workers:
+    description:
+      - Names of workers that must be polling the pool (status ONLINE on the server) before the
+        module returns; it waits up to O(online_timeout) seconds and fails naming the ones that
+        are not.
+      - Used after starting workers, to prove they reach the server.
+    type: list
+    elements: str
+    required: false
+  online_timeout:
+    description: Seconds to wait for O(online_workers).
+    type: int
+    required: false
+    default: 60
   base_job_template:
     description:
       - The pool's base job template, a dictionary with the keys C(job_configuration) and
@@ -125,6 +147,9 @@ notes:
     O(base_job_template) replaces the whole template.
   - Error messages contain the HTTP status, the request URL without credentials and the
     API's C(detail).
+  - When the server enforces CSRF protection (C(PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED)),
+    the module fetches a CSRF token once and sends it with every change, as Prefect's own
+    client does.
 '''
 
 EXAMPLES = r'''
@@ -203,32 +228,41 @@ diff:
     after: {name: default, type: process, concurrency_limit: 3}
 '''
 
-import base64
-import json
 import re
-from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_text
-from ansible.module_utils.urls import fetch_url
+from ansible.module_utils.common.text.converters import to_text
+from ansible_collections.prefect_preset.prefect.plugins.module_utils.prefect_api import (  # noqa: F401 (re-exported for tests)
+    API_ARGUMENT_SPEC,
+    API_MUTUALLY_EXCLUSIVE,
+    GENERIC_NOT_FOUND,
+    FetchUrlTransport,
+    PrefectApiError,
+    PrefectClient,
+    api_detail,
+    api_url_error,
+    auth_headers,
+    client_from_module,
+    json_equal,
+    redact_url,
+)
 
 ARGUMENT_SPEC = dict(
-    api_url=dict(type='str', required=True),
     name=dict(type='str', required=True),
+    work_queues=dict(type='list', elements='str'),
+    online_workers=dict(type='list', elements='str'),
+    online_timeout=dict(type='int', default=60),
     type=dict(type='str', default='process'),
     state=dict(type='str', default='present', choices=['present', 'absent']),
     concurrency_limit=dict(type='int'),
     paused=dict(type='bool'),
     description=dict(type='str'),
     base_job_template=dict(type='dict'),
-    api_auth_string=dict(type='str', no_log=True),
-    api_key=dict(type='str', no_log=True),
-    validate_certs=dict(type='bool', default=True),
-    timeout=dict(type='int', default=30),
+    **API_ARGUMENT_SPEC,
 )
 
 # Both become the Authorization header.
-MUTUALLY_EXCLUSIVE = [('api_auth_string', 'api_key')]
+MUTUALLY_EXCLUSIVE = API_MUTUALLY_EXCLUSIVE
 
 # Every field this module can manage, in the order used for diffs.
 FIELD_ORDER = ('name', 'type', 'description', 'is_paused', 'concurrency_limit',
@@ -237,217 +271,55 @@ FIELD_ORDER = ('name', 'type', 'description', 'is_paused', 'concurrency_limit',
 # Prefect's work pool name pattern is ^[^/%&><]+$.
 INVALID_NAME_RE = re.compile(r'[/%&><]')
 
-# FastAPI's answer for a route that does not exist (as opposed to a missing pool).
-GENERIC_NOT_FOUND = 'Not Found'
-
-
-class PrefectApiError(Exception):
-    """A failed request to the Prefect API; msg is the user-facing message."""
-
-    def __init__(self, msg, status=None, url=None, detail=None):
-        super().__init__(msg)
-        self.msg = msg
-        self.status = status
-        self.url = url
-        self.detail = detail
-
 
 class WorkPoolError(Exception):
     """A request the module refuses to carry out (e.g. a type change)."""
 
 
-def redact_url(url):
-    """Return url without user info (user:password@), safe for messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if '@' not in parts.netloc:
-        return url
-    netloc = parts.netloc.rsplit('@', 1)[1]
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def _validation_errors(items):
-    out = []
-    for item in items:
-        if isinstance(item, dict):
-            loc = '.'.join(to_text(x) for x in item.get('loc') or [] if x != 'body')
-            msg = to_text(item.get('msg', item))
-            out.append(f'{loc}: {msg}' if loc else msg)
-        else:
-            out.append(to_text(item))
-    return out
-
-
-def api_detail(body, fallback=None):
-    """Extract a readable error text from a Prefect/FastAPI error body."""
-    text = to_text(body or b'', errors='surrogate_or_replace').strip()
-    if not text:
-        return fallback or 'no response body'
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text[:500]
-    if not isinstance(data, dict):
-        return text[:500]
-    parts = []
-    detail = data.get('detail')
-    if isinstance(detail, str):
-        parts.append(detail)
-    elif isinstance(detail, list):
-        parts.extend(_validation_errors(detail))
-    elif detail is not None:
-        parts.append(json.dumps(detail, sort_keys=True))
-    # Prefect's own format for request validation errors (HTTP 422)
-    if data.get('exception_message'):
-        parts.append(to_text(data['exception_message']))
-    if isinstance(data.get('exception_detail'), list):
-        parts.extend(_validation_errors(data['exception_detail']))
-    return '; '.join(parts) if parts else text[:500]
-
-
-def json_equal(a, b):
-    """Compare two JSON values strictly: true != 1, 1 == 1.0, key order ignored."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return set(a) == set(b) and all(json_equal(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(json_equal(a[i], b[i]) for i in range(len(a)))
-    if a is None or b is None:
-        return a is None and b is None
-    if isinstance(a, (str, bytes)) and isinstance(b, (str, bytes)):
-        return to_text(a) == to_text(b)
-    return type(a) is type(b) and a == b
-
-
-def auth_headers(api_auth_string=None, api_key=None):
-    if api_auth_string:
-        token = base64.b64encode(to_bytes(api_auth_string)).decode('ascii')
-        return {'Authorization': f'Basic {token}'}
-    if api_key:
-        return {'Authorization': f'Bearer {api_key}'}
-    return {}
-
-
-class FetchUrlTransport:
-    """HTTP layer: request(method, url, payload) -> (status, body, msg).
-
-    status is the HTTP status, or -1 when no HTTP response was received
-    (connection refused, timeout, DNS or TLS failure); msg then says why.
-    """
-
-    def __init__(self, module, headers=None, timeout=30):
-        self.module = module
-        self.headers = dict(headers or {})
-        self.timeout = timeout
-
-    def __call__(self, method, url, payload=None):
-        headers = dict(self.headers)
-        headers['Accept'] = 'application/json'
-        data = None
-        if payload is not None:
-            data = to_bytes(json.dumps(payload))
-            headers['Content-Type'] = 'application/json'
-        resp, info = fetch_url(
-            self.module, url, data=data, headers=headers, method=method,
-            timeout=self.timeout,
-            # our own Authorization header must not be replaced by one from ~/.netrc
-            use_netrc='Authorization' not in headers,
-        )
-        status = info.get('status')
-        if status is None:
-            status = -1
-        body = b''
-        if resp is not None and 200 <= status < 300:
-            try:
-                body = resp.read()
-            finally:
-                resp.close()
-        elif status >= 400:
-            body = info.get('body') or b''
-        return status, body, info.get('msg', '')
-
-
-class PrefectApi:
-    """The four work pool calls, on top of a replaceable request callable."""
-
-    def __init__(self, api_url, request):
-        self.api_url = api_url.rstrip('/')
-        self.request = request
+class PrefectApi(PrefectClient):
+    """The four work pool calls."""
 
     def pool_url(self, name):
-        return f"{self.api_url}/work_pools/{quote(name, safe='')}"
-
-    def _call(self, method, url, payload=None, ok=(200,), allow=()):
-        status, body, msg = self.request(method, url, payload)
-        if status is None or status < 100:
-            raise self.unreachable(method, url, msg)
-        if status in ok or status in allow:
-            return status, body
-        raise self.http_error(method, url, status, body, msg)
-
-    def unreachable(self, method, url, msg):
-        reason = to_text(msg or 'no response')
-        for prefix in ('Request failed: ', 'Connection failure: '):
-            if reason.startswith(prefix):
-                reason = reason[len(prefix):]
-        # urllib wraps the cause in angle brackets ("<... error CAUSE>")
-        match = re.match(r'^<[a-z]+ error (.*)>$', reason, re.DOTALL)
-        if match:
-            reason = match.group(1)
-        return PrefectApiError(
-            f'The Prefect API is not reachable at {redact_url(self.api_url)}: '
-            f'{method} failed: {reason}',
-            url=redact_url(url))
-
-    def http_error(self, method, url, status, body, msg=None):
-        safe_url = redact_url(url)
-        detail = api_detail(body, fallback=msg)
-        hint = ''
-        if status == 404 and detail == GENERIC_NOT_FOUND:
-            hint = (' (no such API endpoint: api_url must point at the API root,'
-                    ' which usually ends in /api)')
-        return PrefectApiError(
-            f'Prefect API request failed: HTTP {status} for {method} {safe_url}: {detail}{hint}',
-            status=status, url=safe_url, detail=detail)
-
-    def _json(self, method, url, body):
-        try:
-            return json.loads(to_text(body, errors='surrogate_or_replace'))
-        except ValueError:
-            raise PrefectApiError(
-                f'The Prefect API returned a response that is not JSON for {method} '
-                f'{redact_url(url)}: {to_text(body)[:200]}',
-                url=redact_url(url)) from None
+        return self.url('work_pools', name)
 
     def get_pool(self, name):
         """The pool as a dict, or None when it does not exist."""
         url = self.pool_url(name)
-        status, body = self._call('GET', url, allow=(404,))
+        status, body = self.call('GET', url, allow=(404,))
         if status == 404:
             if api_detail(body) == GENERIC_NOT_FOUND:  # no such route: wrong api_url
                 raise self.http_error('GET', url, status, body)
             return None
-        return self._json('GET', url, body)
+        return self.json('GET', url, body)
 
     def create_pool(self, payload):
         """POST the pool; returns the created pool, or None on 409 (it exists)."""
         url = f'{self.api_url}/work_pools/'
-        status, body = self._call('POST', url, payload, ok=(200, 201), allow=(409,))
+        status, body = self.call('POST', url, payload, ok=(200, 201), allow=(409,))
         if status == 409:
             return None
-        return self._json('POST', url, body)
+        return self.json('POST', url, body)
 
     def update_pool(self, name, changes):
-        self._call('PATCH', self.pool_url(name), changes, ok=(200, 204))
+        self.call('PATCH', self.pool_url(name), changes, ok=(200, 204))
+
+    def queue_names(self, pool):
+        url = f'{self.pool_url(pool)}/queues/filter'
+        _status, body = self.call('POST', url, {})
+        return [queue['name'] for queue in self.json('POST', url, body)]
+
+    def create_queue(self, pool, name):
+        url = f'{self.pool_url(pool)}/queues/'
+        self.call('POST', url, {'name': name}, ok=(200, 201), allow=(409,))
+
+    def online_worker_names(self, pool):
+        url = f'{self.pool_url(pool)}/workers/filter'
+        _status, body = self.call('POST', url, {})
+        return {w['name'] for w in self.json('POST', url, body) if w.get('status') == 'ONLINE'}
 
     def delete_pool(self, name):
         """DELETE the pool; False when it was already gone."""
-        status, _body = self._call('DELETE', self.pool_url(name), ok=(200, 204), allow=(404,))
+        status, _body = self.call('DELETE', self.pool_url(name), ok=(200, 204), allow=(404,))
         return status != 404
 
 
@@ -544,6 +416,45 @@ def ensure_pool(api, params, check_mode=False):
     return dict(changed=True, work_pool=after, diff=dict(before=before, after=view(after, keys)))
 
 
+def ensure_queues(api, params, result, check_mode=False):
+    """Create the missing work queues; adds them to the result's diff and changed."""
+    wanted = params.get('work_queues')
+    if wanted is None or params.get('state', 'present') != 'present':
+        return result
+    pool = params['name']
+    have = [] if check_mode and not result['work_pool'].get('id') else api.queue_names(pool)
+    missing = [q for q in wanted if q not in have]
+    if missing and not check_mode:
+        for queue in missing:
+            api.create_queue(pool, queue)
+    result['diff']['before']['work_queues'] = sorted(q for q in wanted if q in have)
+    result['diff']['after']['work_queues'] = sorted(wanted)
+    result['changed'] = result['changed'] or bool(missing)
+    result['created_queues'] = missing
+    return result
+
+
+def wait_online(api, params, sleep=None, clock=None):
+    """Wait until every name in online_workers polls the pool; raise naming the missing."""
+    import time
+
+    names = set(params.get('online_workers') or [])
+    if not names:
+        return
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
+    deadline = clock() + params.get('online_timeout', 60)
+    while True:
+        missing = names - api.online_worker_names(params['name'])
+        if not missing:
+            return
+        if clock() >= deadline:
+            raise WorkPoolError(
+                f"workers not polling work pool {params['name']!r} after "
+                f"{params.get('online_timeout', 60)} s: {', '.join(sorted(missing))}")
+        sleep(2)
+
+
 def validate_params(params):
     """Return an error message for option values the API would reject, or None."""
     name = params.get('name')
@@ -558,10 +469,7 @@ def validate_params(params):
         return f'concurrency_limit must be 0 (unlimited) or a positive number, got {limit}'
     if params.get('timeout') is not None and params['timeout'] <= 0:
         return 'timeout must be a positive number of seconds'
-    api_url = params.get('api_url') or ''
-    if not re.match(r'^https?://', api_url, re.IGNORECASE):
-        return f'api_url must be an http:// or https:// URL, got {redact_url(api_url)!r}'
-    return None
+    return api_url_error(params.get('api_url'))
 
 
 def main():
@@ -571,24 +479,17 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    # credentials embedded in api_url (https://user:password@host/api) are secrets too
-    userinfo = urlsplit(params['api_url']).netloc.rpartition('@')[0]
-    if userinfo:
-        module.no_log_values.add(userinfo.partition(':')[2] or userinfo)
-
+    client = client_from_module(module)  # also hides credentials embedded in api_url
     error = validate_params(params)
     if error:
         module.fail_json(msg=error)
-
-    transport = FetchUrlTransport(
-        module,
-        headers=auth_headers(params.get('api_auth_string'), params.get('api_key')),
-        timeout=params['timeout'],
-    )
-    api = PrefectApi(params['api_url'], transport)
+    api = PrefectApi(client.api_url, client.request)
 
     try:
         result = ensure_pool(api, params, check_mode=module.check_mode)
+        result = ensure_queues(api, params, result, check_mode=module.check_mode)
+        if not module.check_mode:
+            wait_online(api, params)
     except PrefectApiError as e:
         fail = dict(msg=e.msg)
         if e.status is not None:

@@ -1,7 +1,13 @@
-"""Shared fixtures: the real manifest and a small fake preset with its own role."""
+"""Shared fixtures: the real manifest and a small fake preset with its own role.
+
+Also makes this checkout importable as the collection it is
+(ansible_collections.prefect_preset.prefect), so that the modules' imports of
+their module_utils work in unit tests as they do under Ansible."""
 
 from __future__ import annotations
 
+import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -10,6 +16,10 @@ import pytest
 from preset.manifest import Manifest, load_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
+_COLLECTIONS = Path(tempfile.mkdtemp(prefix="collections-"))
+(_COLLECTIONS / "ansible_collections" / "prefect_preset").mkdir(parents=True)
+(_COLLECTIONS / "ansible_collections" / "prefect_preset" / "prefect").symlink_to(ROOT)
+sys.path.insert(0, str(_COLLECTIONS))
 
 FAKE_MANIFEST = """\
 name: demo

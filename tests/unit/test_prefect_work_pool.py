@@ -12,7 +12,9 @@ import copy
 import importlib.util
 import json
 import os
+import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -40,6 +42,8 @@ MODULE_PATH = ROOT / "plugins" / "modules" / "work_pool.py"
 _spec = importlib.util.spec_from_file_location("prefect_work_pool", str(MODULE_PATH))
 pwp = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(pwp)
+# The collection's module_utils, where the HTTP layer (fetch_url) lives.
+API_UTILS = sys.modules[pwp.FetchUrlTransport.__module__]
 
 API = "http://127.0.0.1:4200/api"
 
@@ -100,7 +104,18 @@ class FakePrefect:
         body = b"" if data is None else json.dumps(data).encode()
         return status, body, "OK" if status < 400 else f"HTTP Error {status}"
 
-    def __call__(self, method, url, payload=None):
+    csrf = False  # does the fake server enforce CSRF protection?
+
+    def __call__(self, method, url, payload=None, headers=None):
+        if url.startswith(self.api_url + "/csrf-token?client="):
+            if not self.csrf:
+                return self._resp(422, {"detail": "CSRF protection is disabled."})
+            self.csrf_client = urllib.parse.parse_qs(url.split("?", 1)[1])["client"][0]
+            return self._resp(200, {"token": "t0k3n", "client": self.csrf_client})
+        if self.csrf and method in self.WRITES:
+            expected = {"Prefect-Csrf-Token": "t0k3n", "Prefect-Csrf-Client": self.csrf_client}
+            if {k: (headers or {}).get(k) for k in expected} != expected:
+                return self._resp(403, {"detail": "Invalid CSRF token or client identifier."})
         self.calls.append((method, url, copy.deepcopy(payload)))
         assert url.startswith(self.api_url + "/work_pools/"), url
         rest = url[len(self.api_url + "/work_pools/"):]
@@ -263,15 +278,40 @@ def test_conflict_on_create_falls_back_to_update():
     fake = FakePrefect()
     real = fake.__call__
 
-    def racing(method, url, payload=None):
+    def racing(method, url, payload=None, headers=None):
         if method == "POST" and "default" not in fake.pools:
             fake.add("default", concurrency_limit=9)  # someone else was faster
-        return real(method, url, payload)
+        return real(method, url, payload, headers)
 
     res = pwp.ensure_pool(pwp.PrefectApi(API, racing), params(concurrency_limit=3))
     assert res["changed"] is True
     assert [c[0] for c in fake.calls] == ["GET", "POST", "GET", "PATCH", "GET"]
     assert fake.pools["default"]["concurrency_limit"] == 3
+
+
+# --- CSRF
+
+
+def test_csrf_token_is_fetched_once_and_sent_with_every_change():
+    fake = FakePrefect([dict(name="other")])
+    fake.csrf = True
+    api = pwp.PrefectApi(API, fake)
+    pwp.ensure_pool(api, params(concurrency_limit=3))
+    pwp.ensure_pool(api, params(name="other", paused=True))
+    assert [c[0] for c in fake.writes] == ["POST", "PATCH"]
+    assert fake.pools["default"]["concurrency_limit"] == 3
+
+
+def test_no_csrf_headers_when_the_server_does_not_enforce_it():
+    fake = FakePrefect()
+    seen = []
+
+    def spy(method, url, payload=None, headers=None):
+        seen.append((method, dict(headers or {})))
+        return fake(method, url, payload, headers)
+
+    pwp.ensure_pool(pwp.PrefectApi(API, spy), params())
+    assert ("POST", {}) in seen
 
 
 # --- absent
@@ -376,7 +416,7 @@ def test_diff_in_check_mode_matches_real_run():
 # --- errors
 
 def test_http_500_error_has_status_url_and_detail():
-    def request(method, url, payload=None):
+    def request(method, url, payload=None, headers=None):
         return (500, b'{"detail": "database is locked"}',
                 "HTTP Error 500: Internal Server Error")
 
@@ -389,7 +429,7 @@ def test_http_500_error_has_status_url_and_detail():
 
 
 def test_http_error_without_json_body_uses_reason():
-    def request(method, url, payload=None):
+    def request(method, url, payload=None, headers=None):
         return 502, b"", "HTTP Error 502: Bad Gateway"
 
     with pytest.raises(pwp.PrefectApiError) as exc:
@@ -405,7 +445,7 @@ def test_http_422_validation_detail_is_readable():
         "request_body": {},
     }).encode()
 
-    def request(method, url, payload=None):
+    def request(method, url, payload=None, headers=None):
         if method == "GET":
             return 404, b'{"detail": "Work pool \\"x\\" not found."}', "HTTP Error 404"
         return 422, body, "HTTP Error 422"
@@ -419,7 +459,7 @@ def test_http_422_validation_detail_is_readable():
 
 
 def test_generic_404_means_wrong_api_url():
-    def request(method, url, payload=None):
+    def request(method, url, payload=None, headers=None):
         return 404, b'{"detail": "Not Found"}', "HTTP Error 404: Not Found"
 
     with pytest.raises(pwp.PrefectApiError) as exc:
@@ -428,7 +468,7 @@ def test_generic_404_means_wrong_api_url():
 
 
 def test_connection_refused_says_not_reachable():
-    def request(method, url, payload=None):
+    def request(method, url, payload=None, headers=None):
         return -1, b"", "Request failed: <urlopen error [Errno 111] Connection refused>"
 
     with pytest.raises(pwp.PrefectApiError) as exc:
@@ -492,7 +532,7 @@ def fetch_url_for(fake, seen_headers):
             return None, {"status": -1, "url": url,
                           "msg": "Request failed: <urlopen error [Errno 111] Connection refused>"}
         payload = json.loads(data) if data else None
-        status, body, msg = fake(method, url, payload)
+        status, body, msg = fake(method, url, payload, headers)
         if status >= 400:
             return None, {"status": status, "url": url, "msg": msg, "body": body}
         return FakeResponse(body), {"status": status, "url": url, "msg": msg}
@@ -505,7 +545,7 @@ def run_main(args, fake, capsys, check_mode=False):
     if check_mode:
         args = dict(args, _ansible_check_mode=True)
     with (patch_module_args(args),
-          mock.patch.object(pwp, "fetch_url", fetch_url_for(fake, seen)),
+          mock.patch.object(API_UTILS, "fetch_url", fetch_url_for(fake, seen)),
           pytest.raises(SystemExit) as exc):
         pwp.main()
     out = capsys.readouterr().out
@@ -542,14 +582,15 @@ def test_main_type_mismatch_fails(capsys):
                                   dict(api_key="SUPERSECRET")])
 def test_main_credentials_sent_but_never_in_messages(capsys, auth):
     # HTTP error path
-    def failing(method, url, payload=None):
+    def failing(method, url, payload=None, headers=None):
         return 401, b'{"detail": "Unauthorized"}', "HTTP Error 401: Unauthorized"
 
     args = dict(api_url="http://admin:URLSECRET@prefect.example:4200/api", name="probe", **auth)
     rc, res, seen = run_main(args, failing, capsys)
     assert rc == 1
     assert res["msg"] == ("Prefect API request failed: HTTP 401 for GET "
-                          "http://prefect.example:4200/api/work_pools/probe: Unauthorized")
+                          "http://prefect.example:4200/api/work_pools/probe: Unauthorized "
+                          "(the server requires credentials: check api_auth_string, user:password)")
     assert res["status"] == 401
     text = json.dumps(res)
     assert "SUPERSECRET" not in text and "URLSECRET" not in text
@@ -595,7 +636,7 @@ def test_transport_reads_body_and_error_body():
         return None, {"status": 500, "msg": "HTTP Error 500", "body": b'{"detail":"boom"}'}
 
     t = pwp.FetchUrlTransport(module, headers={"Authorization": "Bearer k"}, timeout=7)
-    with mock.patch.object(pwp, "fetch_url", fake_fetch):
+    with mock.patch.object(API_UTILS, "fetch_url", fake_fetch):
         assert t("PATCH", API + "/work_pools/x", {"is_paused": True}) == (204, b"", "OK")
         assert t("GET", API + "/work_pools/x") == (500, b'{"detail":"boom"}', "HTTP Error 500")
 
@@ -677,7 +718,7 @@ def _server_up(url):
 
 @pytest.mark.skipif(not _server_up(LIVE_URL), reason="no Prefect server at PREFECT_TEST_API_URL")
 def test_live_roundtrip():
-    def request(method, url, payload=None):
+    def request(method, url, payload=None, headers=None):
         data = None if payload is None else json.dumps(payload).encode()
         req = urllib.request.Request(url, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
@@ -711,3 +752,74 @@ def test_live_roundtrip():
         assert go(state="absent")["changed"] is False
     finally:
         api.delete_pool(name)
+
+
+# --- work queues and online workers
+
+
+class QueueFake:
+    """Answers the queue and worker calls of one existing pool 'etl'."""
+
+    def __init__(self, queues=(), online=()):
+        self.queues = list(queues)
+        self.online = list(online)
+        self.created = []
+
+    def __call__(self, method, url, payload=None, headers=None):
+        base = API + "/work_pools/etl"
+        if url.startswith(API + "/csrf-token"):
+            return 422, b'{"detail": "CSRF protection is disabled."}', "HTTP Error 422"
+        if method == "GET" and url == base:
+            pool = {"name": "etl", "type": "process", "id": "p1", "status": "READY"}
+            return 200, json.dumps(pool).encode(), "OK"
+        if method == "POST" and url == base + "/queues/filter":
+            return 200, json.dumps([{"name": q} for q in self.queues]).encode(), "OK"
+        if method == "POST" and url == base + "/queues/":
+            self.queues.append(payload["name"])
+            self.created.append(payload["name"])
+            return 201, json.dumps({"name": payload["name"]}).encode(), "OK"
+        if method == "POST" and url == base + "/workers/filter":
+            workers = [{"name": n, "status": "ONLINE"} for n in self.online]
+            return 200, json.dumps(workers).encode(), "OK"
+        raise AssertionError((method, url))
+
+
+def test_missing_work_queues_are_created_and_others_left_alone():
+    fake = QueueFake(queues=["default", "mine"])
+    api = pwp.PrefectApi(API, fake)
+    p = params(name="etl", work_queues=["default", "high", "low"])
+    result = pwp.ensure_queues(api, p, pwp.ensure_pool(api, p))
+    assert fake.created == ["high", "low"] and result["changed"] is True
+    assert result["diff"]["after"]["work_queues"] == ["default", "high", "low"]
+    again = pwp.ensure_queues(api, p, pwp.ensure_pool(api, p))
+    assert again["changed"] is False and fake.queues == ["default", "mine", "high", "low"]
+
+
+def test_check_mode_creates_no_queue():
+    fake = QueueFake(queues=["default"])
+    api = pwp.PrefectApi(API, fake)
+    p = params(name="etl", work_queues=["default", "high"])
+    result = pwp.ensure_queues(api, p, pwp.ensure_pool(api, p, check_mode=True), check_mode=True)
+    assert result["changed"] is True and fake.created == []
+
+
+def test_wait_online_returns_when_every_worker_polls():
+    fake = QueueFake(online=["h-etl-1", "h-etl-2", "other"])
+    pwp.wait_online(pwp.PrefectApi(API, fake), params(name="etl", online_workers=["h-etl-1", "h-etl-2"]))
+
+
+def test_wait_online_names_the_workers_that_never_came():
+    fake = QueueFake(online=["h-etl-1"])
+    now = [0.0]
+
+    def clock():
+        return now[0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    with pytest.raises(pwp.WorkPoolError) as exc:
+        pwp.wait_online(pwp.PrefectApi(API, fake),
+                        params(name="etl", online_workers=["h-etl-1", "h-etl-2"], online_timeout=10),
+                        sleep=sleep, clock=clock)
+    assert "after 10 s: h-etl-2" in str(exc.value)

@@ -1,0 +1,254 @@
+#!/usr/bin/python
+# Copyright: prefect preset maintainers
+# Apache License 2.0 (see galaxy.yml)
+#
+# Manage one Prefect automation over the Prefect REST API.
+#
+# ruff: noqa: E402  (Ansible modules import after DOCUMENTATION/EXAMPLES/RETURN)
+
+DOCUMENTATION = r'''
+---
+module: automation
+version_added: "0.2.0"
+short_description: Manage a Prefect automation through the Prefect REST API
+description:
+  - Creates, updates or deletes one Prefect automation (a trigger and its actions), found
+    by its name, through the Prefect server's REST API (C(/automations)).
+  - Idempotent. An existing automation is replaced (C(PUT)) only when the description,
+    the enabled flag, or a key given in O(trigger) or O(actions) differs from what the
+    server holds; keys the server adds with their defaults are not compared.
+  - Needs only the Python standard library on the managed host.
+author: prefect preset maintainers (!UNKNOWN)
+requirements: []
+options:
+  api_url:
+    description:
+      - Base URL of the Prefect API, including the C(/api) suffix.
+    type: str
+    required: true
+  name:
+    description:
+      - Name of the automation. Several automations with this name are an error.
+    type: str
+    required: true
+  description:
+    description:
+      - Description of the automation.
+    type: str
+    default: ''
+  enabled:
+    description:
+      - Whether the automation is enabled.
+    type: bool
+    default: true
+  trigger:
+    description:
+      - The trigger, as Prefect's API takes it (for example C(type), C(match), C(after),
+        C(expect), C(for_each), C(posture), C(threshold), C(within)).
+      - Required with O(state=present).
+    type: dict
+  actions:
+    description:
+      - The actions run when the trigger fires, as Prefect's API takes them.
+      - Required with O(state=present).
+    type: list
+    elements: dict
+  state:
+    description:
+      - V(present) creates or replaces the automation; V(absent) deletes it.
+    type: str
+    default: present
+    choices: [present, absent]
+  api_auth_string:
+    description:
+      - Credentials for a server protected with basic authentication, as V(user:password).
+      - Mutually exclusive with O(api_key).
+    type: str
+  api_key:
+    description:
+      - API key, sent as a bearer token. Mutually exclusive with O(api_auth_string).
+    type: str
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of the API when O(api_url) uses HTTPS.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Timeout in seconds of each HTTP request to the API.
+    type: int
+    default: 30
+notes:
+  - Supports check mode (reads only) and diff mode (the compared fields before and after).
+  - Proactive triggers, such as zombie-run detection, need the server's triggers service
+    (C(PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED), on by default).
+  - When the server enforces CSRF protection the module sends Prefect's CSRF token with
+    every change.
+'''
+
+EXAMPLES = r'''
+- name: Mark flow runs Crashed when their heartbeats stop (Prefect's zombie detection)
+  prefect_preset.prefect.automation:
+    api_url: http://127.0.0.1:4200/api
+    name: Crash zombie flows
+    trigger:
+      type: event
+      posture: Proactive
+      match: {prefect.resource.id: ["prefect.flow-run.*"]}
+      after: [prefect.flow-run.heartbeat]
+      expect: [prefect.flow-run.heartbeat, prefect.flow-run.Completed, prefect.flow-run.Failed,
+               prefect.flow-run.Cancelled, prefect.flow-run.Crashed]
+      for_each: [prefect.resource.id]
+      threshold: 1
+      within: 90
+    actions:
+      - type: change-flow-run-state
+        state: CRASHED
+        message: Flow run marked as crashed due to missing heartbeats.
+
+- name: Remove it
+  prefect_preset.prefect.automation:
+    api_url: http://127.0.0.1:4200/api
+    name: Crash zombie flows
+    state: absent
+'''
+
+RETURN = r'''
+automation:
+  description: The automation as the API returns it (predicted in check mode); empty when absent.
+  returned: always
+  type: dict
+diff:
+  description: The compared fields before and after.
+  returned: always
+  type: dict
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_text
+from ansible_collections.prefect_preset.prefect.plugins.module_utils.prefect_api import (
+    API_ARGUMENT_SPEC,
+    API_MUTUALLY_EXCLUSIVE,
+    PrefectApiError,
+    PrefectClient,
+    api_url_error,
+    client_from_module,
+    json_equal,
+)
+
+ARGUMENT_SPEC = dict(
+    name=dict(type='str', required=True),
+    description=dict(type='str', default=''),
+    enabled=dict(type='bool', default=True),
+    trigger=dict(type='dict'),
+    actions=dict(type='list', elements='dict'),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    **API_ARGUMENT_SPEC,
+)
+
+
+class AutomationError(Exception):
+    """A request the module refuses to carry out."""
+
+
+SCALARS = (str, int, float, bool, type(None))
+
+
+def covers(current, wanted):
+    """True when every key given in `wanted` has the same value in `current`
+    (recursively for dicts, element-wise for lists); other keys are not compared.
+    Lists of plain values are compared as sets: the server keeps a trigger's
+    `expect` and `after` as sets and returns them in any order."""
+    if isinstance(wanted, dict):
+        return isinstance(current, dict) and all(
+            k in current and covers(current[k], v) for k, v in wanted.items())
+    if isinstance(wanted, list) and all(isinstance(w, SCALARS) for w in wanted):
+        return (isinstance(current, list) and all(isinstance(c, SCALARS) for c in current)
+                and sorted(map(repr, current)) == sorted(map(repr, wanted)))
+    if isinstance(wanted, list):
+        return (isinstance(current, list) and len(current) == len(wanted)
+                and all(covers(c, w) for c, w in zip(current, wanted, strict=True)))
+    return json_equal(current, wanted)
+
+
+class AutomationApi(PrefectClient):
+
+    def find(self, name):
+        url = f'{self.api_url}/automations/filter'
+        payload = {'automations': {'name': {'any_': [name]}}, 'limit': 10}
+        # A read, but a POST: with CSRF protection on it needs the token too.
+        _status, body = self.call('POST', url, payload)
+        found = self.json('POST', url, body)
+        if len(found) > 1:
+            raise AutomationError(
+                f'{len(found)} automations are named {name!r}; delete the extra ones first')
+        return found[0] if found else None
+
+    def create(self, body):
+        url = f'{self.api_url}/automations/'
+        _status, response = self.call('POST', url, body, ok=(200, 201))
+        return self.json('POST', url, response)
+
+    def replace(self, automation_id, body):
+        self.call('PUT', self.url('automations', automation_id), body, ok=(200, 204))
+
+    def delete(self, automation_id):
+        self.call('DELETE', self.url('automations', automation_id), ok=(200, 204), allow=(404,))
+
+
+def view(automation):
+    if not automation:
+        return {}
+    return {k: automation.get(k) for k in ('name', 'description', 'enabled', 'trigger', 'actions')}
+
+
+def ensure_automation(api, params, check_mode=False):
+    name = params['name']
+    current = api.find(name)
+    if params['state'] == 'absent':
+        if current is None:
+            return dict(changed=False, automation={}, diff=dict(before={}, after={}))
+        if not check_mode:
+            api.delete(current['id'])
+        return dict(changed=True, automation={}, diff=dict(before=view(current), after={}))
+
+    if params.get('trigger') is None or params.get('actions') is None:
+        raise AutomationError('state=present needs trigger and actions')
+    wanted = dict(name=name, description=params['description'], enabled=params['enabled'],
+                  trigger=params['trigger'], actions=params['actions'])
+    if current is not None and covers(current, wanted):
+        return dict(changed=False, automation=current,
+                    diff=dict(before=view(current), after=view(current)))
+    body = dict(wanted, actions_on_trigger=[], actions_on_resolve=[])
+    after = dict(current or {}, **wanted)
+    if not check_mode:
+        if current is None:
+            after = api.create(body)
+        else:
+            api.replace(current['id'], body)
+    return dict(changed=True, automation=after, diff=dict(before=view(current), after=view(after)))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=ARGUMENT_SPEC,
+        mutually_exclusive=API_MUTUALLY_EXCLUSIVE,
+        required_if=[('state', 'present', ('trigger', 'actions'))],
+        supports_check_mode=True,
+    )
+    client = client_from_module(module)
+    error = api_url_error(module.params['api_url'])
+    if error:
+        module.fail_json(msg=error)
+    api = AutomationApi(client.api_url, client.request)
+    try:
+        result = ensure_automation(api, module.params, check_mode=module.check_mode)
+    except PrefectApiError as e:
+        module.fail_json(msg=e.msg, status=e.status, url=e.url)
+    except AutomationError as e:
+        module.fail_json(msg=to_text(e))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
