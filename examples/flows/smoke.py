@@ -1,15 +1,18 @@
 """The preset's smoke test: deploy the example flows to a work pool, run
 them through that pool's worker, and prove each run completed there.
 
-    python smoke.py --pool default --worker HOST-default [--timeout 180]
+    python smoke.py --pool default --worker-prefix HOST-default- [--timeout 180]
     python smoke.py --local          # no worker (no systemd): run in-process
 
 With a worker: deploys every example as FLOW/smoke (and scheduled.py as
 nightly_report/nightly, paused, with its cron schedule) from this directory,
 creating or updating only the deployments that are missing or differ (so a
 re-run creates no duplicates), triggers one run of each (at most three at a
-time), waits for them, and checks that each run completed, in the pool, with the worker's
-"Worker 'NAME' submitting flow run" line in its logs on the server. Prints a
+time), waits for them, and checks that each run completed, in the pool, run
+by a worker whose name starts with one of the prefixes (an instance on this
+host or, in a fleet, on one of its worker hosts: HOST-POOL-N), as the run's
+label prefect.worker.name (or, on releases without it, the worker's line
+"Worker 'NAME' submitting flow run" in the run's logs) says. Prints a
 JSON report (deployments changed, runs, pickup latency); exits 1 with the
 failing runs' state messages and last log lines if any run did not complete.
 
@@ -24,6 +27,7 @@ import asyncio
 import contextlib
 import importlib
 import json
+import re
 import statistics
 import sys
 import time
@@ -47,6 +51,7 @@ SMOKE_FLOWS: list[tuple[str, str]] = [
     ("parameters", "make_report"),
 ]
 DEPLOYMENT = "smoke"
+LOG_WAIT_SECONDS = 20.0
 
 
 def _flow_name(module: str, function: str) -> str:
@@ -109,7 +114,7 @@ def _last_logs(client: Any, flow_run_id: str, limit: int = 15) -> list[dict[str,
     return list(reversed(response.json()))
 
 
-def run_all(pool: str, worker: str, timeout: float, in_flight: int) -> dict[str, Any]:
+def run_all(pool: str, prefixes: list[str], timeout: float, in_flight: int) -> dict[str, Any]:
     """One run of each smoke deployment, at most `in_flight` at a time: nine
     flow-run processes starting at once would load a small host (and its
     SQLite database) far beyond what the check is about."""
@@ -136,7 +141,25 @@ def run_all(pool: str, worker: str, timeout: float, in_flight: int) -> dict[str,
                     "problem": str(error),
                     "logs": logs,
                 }
-            logs = _last_logs(client, run_id, limit=200)
+            # The worker labels the run with its name before it starts it
+            # (whatever the log level); older releases only say so in its logs,
+            # which it sends in batches, every few seconds.
+            labeled = (done.run.get("labels") or {}).get("prefect.worker.name", "")
+            workers = [labeled] if labeled.startswith(tuple(prefixes)) else []
+            logs: list[dict[str, Any]] = []
+            alternatives = "|".join(re.escape(prefix) for prefix in prefixes)
+            marker = re.compile(
+                rf"Worker '((?:{alternatives})[^']*)' submitting flow run '{run_id}'"
+            )
+            deadline = time.monotonic() + LOG_WAIT_SECONDS
+            while not labeled:
+                logs = _last_logs(client, run_id, limit=200)
+                workers = [m.group(1) for log in logs if (m := marker.search(log["message"]))]
+                if workers or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+            if not workers or done.run["state_type"] != "COMPLETED":
+                logs = logs or _last_logs(client, run_id, limit=200)
         run = done.run
         problems = []
         if run["state_type"] != "COMPLETED":
@@ -145,13 +168,18 @@ def run_all(pool: str, worker: str, timeout: float, in_flight: int) -> dict[str,
             problems.append(f"ran in pool {run['work_pool_name']!r}, not {pool!r}")
         if not run.get("infrastructure_pid"):
             problems.append("no worker process recorded (infrastructure_pid unset)")
-        marker = f"Worker '{worker}' submitting flow run '{run_id}'"
-        if not any(marker in log["message"] for log in logs):
-            problems.append(f"no log line {marker!r}: not run by worker {worker}")
+        if not workers:
+            problems.append(
+                f"run by worker {labeled!r}, not one named {prefixes[0]}...: not run by these hosts"
+                if labeled
+                else f"no worker named {prefixes[0]}... labeled the run or logged submitting it:"
+                " not run by these hosts"
+            )
         return {
             "deployment": name,
             "id": run_id,
             "state": run["state_name"],
+            "worker": workers[0] if workers else None,
             "ok": not problems,
             "problem": "; ".join(problems),
             "to_running": done.to_running,
@@ -195,7 +223,11 @@ def _summary(values: list[float]) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pool")
-    parser.add_argument("--worker", help="name of the worker that must run the flows")
+    parser.add_argument(
+        "--worker-prefix",
+        action="append",
+        help="name prefix of workers that may run the flows (HOST-POOL-); repeat for a fleet",
+    )
     parser.add_argument("--timeout", type=float, default=180.0)
     parser.add_argument("--force-deploy", action="store_true", help="redeploy even when unchanged")
     parser.add_argument("--in-flight", type=int, default=3, help="runs at a time (default 3)")
@@ -208,15 +240,15 @@ def main() -> int:
     if args.local:
         report: dict[str, Any] = {"mode": "local", "deployments_changed": [], **run_local()}
     else:
-        if not (args.pool and args.worker):
-            parser.error("--pool and --worker are required unless --local")
+        if not (args.pool and args.worker_prefix):
+            parser.error("--pool and --worker-prefix are required unless --local")
         changed = deploy_all(args.pool, args.force_deploy)
         report = {
             "mode": "worker",
             "pool": args.pool,
-            "worker": args.worker,
+            "worker": " or ".join(f"{prefix}*" for prefix in args.worker_prefix),
             "deployments_changed": changed,
-            **run_all(args.pool, args.worker, args.timeout, args.in_flight),
+            **run_all(args.pool, args.worker_prefix, args.timeout, args.in_flight),
         }
         report["latency"] = {
             "to_running": _summary(

@@ -4,8 +4,12 @@ Looks the deployment up with `GET /api/deployments/name/{flow}/{deployment}`,
 creates a run with `POST /api/deployments/{id}/create_flow_run`, then polls
 `GET /api/flow_runs/{id}` until the run reaches a final state. It talks plain
 HTTP (httpx) to the API that the Prefect settings name (PREFECT_API_URL, with
-PREFECT_API_AUTH_STRING or PREFECT_API_KEY when set), so the same calls work
-from any language. A worker must serve the deployment's work pool.
+PREFECT_API_AUTH_STRING or PREFECT_API_KEY when set, and over HTTPS trusting
+what Prefect's client trusts: PREFECT_API_SSL_CERT_FILE, else certifi's
+bundle), so the same calls work from any language. A server that enforces
+CSRF protection (one exposed beyond loopback) wants a token with every POST:
+`GET /api/csrf-token?client=ID`, then the headers Prefect-Csrf-Token and
+Prefect-Csrf-Client, as Prefect's own client does. A worker must serve the deployment's work pool.
 
     python examples/flows/trigger_deployment.py hello/smoke --param name=ops
 """
@@ -13,11 +17,14 @@ from any language. A worker must serve the deployment's work pool.
 from __future__ import annotations
 
 import argparse
+import ssl
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import certifi
 import httpx
 from prefect.settings import get_current_settings
 
@@ -50,8 +57,28 @@ def api_client(timeout: float = 30.0) -> httpx.Client:
         auth = httpx.BasicAuth(user, password)
     elif settings.api.key:
         headers["Authorization"] = f"Bearer {settings.api.key.get_secret_value()}"
+    # The certificates Prefect's own client trusts (PREFECT_API_SSL_CERT_FILE).
+    verify: ssl.SSLContext | bool = (
+        False
+        if settings.api.tls_insecure_skip_verify
+        else ssl.create_default_context(cafile=settings.api.ssl_cert_file or certifi.where())
+    )
+    base_url = settings.api.url.rstrip("/") + "/"
+    csrf_client = f"example-{uuid.uuid4()}"
+    token = httpx.get(
+        base_url + "csrf-token",
+        params={"client": csrf_client},
+        headers=headers,
+        auth=auth,
+        timeout=timeout,
+        verify=verify,
+    )
+    if token.status_code == 200:  # 422: the server does not enforce CSRF protection
+        headers.update(
+            {"Prefect-Csrf-Token": token.json()["token"], "Prefect-Csrf-Client": csrf_client}
+        )
     return RetryingClient(
-        base_url=settings.api.url.rstrip("/") + "/", headers=headers, auth=auth, timeout=timeout
+        base_url=base_url, headers=headers, auth=auth, timeout=timeout, verify=verify
     )
 
 

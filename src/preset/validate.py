@@ -76,8 +76,8 @@ def _unknown(key: str, names: Sequence[str], kind: str) -> str:
 def check_value(param: Parameter, value: Any, path: str, secret: bool = False) -> list[Problem]:
     """Problems of one value: type, choices, pattern, bounds, list elements, dict options."""
     secret = secret or param.secret
-    if is_templated(value):
-        return []
+    if is_templated(value) or (value is None and param.has_default and param.default is None):
+        return []  # templated: the role checks it; null: the parameter's "unset" default
     if not _has_type(param.type, value) or not _satisfies(param, value):
         return [Problem(path, f"expected {expected(param)}, got {_got(param, value, secret)}")]
     if isinstance(value, list) and param.elements:

@@ -126,3 +126,9 @@ def test_smoke_deploys_once_and_creates_no_duplicates() -> None:
 def test_smoke_local_mode_runs_every_flow() -> None:
     report = smoke.run_local()
     assert [r["ok"] for r in report["runs"]] == [True] * len(smoke.SMOKE_FLOWS), report
+
+
+def test_slow_flow_runs_every_tick() -> None:
+    import slow
+
+    assert slow.slow(3) == 3

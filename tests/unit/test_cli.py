@@ -231,7 +231,8 @@ def test_show_lists_every_parameter(
     out = capsys.readouterr().out
     names = [line.split()[0] for line in out.splitlines()[1:]]
     expected = [p.name for p in prefect_manifest.parameters]
-    assert [n for n in names if "[]" not in n] == expected
+    assert [n for n in names if "[]" not in n and "." not in n] == expected
+    assert "groups.server" in names
     assert "work_pools[].name (required)" in out
     assert "secret_settings (secret)" in out
     assert "1..65535" in out and "present, absent" in out

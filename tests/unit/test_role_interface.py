@@ -20,7 +20,8 @@ from preset.manifest import load_manifest
 from preset.runner import find_ansible_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted((ROOT / "examples").glob("*.yml"))
+# The benchmark's playbooks are preset playbooks too.
+EXAMPLES = sorted((ROOT / "examples").glob("*.yml")) + sorted((ROOT / "bench").glob("*.yml"))
 
 pytestmark = pytest.mark.ansible
 
@@ -53,7 +54,7 @@ def _ansible_playbook(playbook: Path, *args: str) -> subprocess.CompletedProcess
     )
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
+@pytest.mark.parametrize("example", EXAMPLES, ids=[f"{p.parent.name}/{p.name}" for p in EXAMPLES])
 def test_example_translates_to_valid_ansible(
     example: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

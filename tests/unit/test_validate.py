@@ -111,3 +111,11 @@ def test_templated_values_are_left_to_the_role(demo_manifest: Manifest, value: A
 def test_real_manifest_example_message(prefect_manifest: Manifest) -> None:
     problems = validate_with(prefect_manifest.parameters, {"server_port": 70000})
     assert [str(p) for p in problems] == ["server_port: expected int from 1 to 65535, got 70000"]
+
+
+def test_null_is_accepted_where_the_default_is_null() -> None:
+    from preset.manifest import Parameter
+
+    days = Parameter(name="days", type="int", default=None, has_default=True, min=1)
+    assert validate_with([days], {"days": None}) == []
+    assert [str(p) for p in validate_with([days], {"days": 0})] == ["days: expected int >= 1, got 0"]
