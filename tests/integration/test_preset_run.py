@@ -153,12 +153,14 @@ def test_install_without_systemd_then_remove(
         "/opt/prefect",
         "/etc/prefect",
         "/var/lib/prefect",
+        "/var/lib/prefect-worker",
         "/usr/local/bin/prefect",
         "/etc/systemd/system/prefect-server.service",
         "/etc/profile.d/prefect.sh",
     ]:
         assert _podman("exec", container, "test", "-e", path).returncode == 1, path
     assert _podman("exec", container, "id", "prefect").returncode != 0
+    assert _podman("exec", container, "id", "prefect-worker").returncode != 0
 
     again = _preset("run", str(remove), "-i", str(inventory), cwd=tmp_path)
     assert again.returncode == 0 and _recap(again.stdout)["changed"] == 0, again.stdout[-3000:]

@@ -1,0 +1,72 @@
+"""The UI works from another machine's browser: headless Chromium (Debian's
+package) on the machine running the tests loads the exposed host's UI by the
+host's own address (never 127.0.0.1), logs in the way a user does, and finds
+the smoke runs Completed on the Runs page. A screenshot of what it saw is kept
+in .cache/artifacts/ (not committed)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+HOST = "prefect-bookworm"  # the exposed host of this scenario (server_host 0.0.0.0, auth)
+CREDENTIALS = "admin:molecule-secret"
+SMOKE_FLOWS = ["hello", "etl", "sequential-vs-concurrent", "shopping", "retrying", "cached",
+               "sentence-stats", "gather-sources", "make-report"]
+ARTIFACTS = Path(__file__).resolve().parents[3] / ".cache" / "artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def address() -> str:
+    inspect = subprocess.run(
+        ["podman", "inspect", "--format", "{{json .NetworkSettings}}", HOST],
+        capture_output=True, text=True, check=True,
+    )
+    ip = json.loads(inspect.stdout)["IPAddress"]
+    assert ip and not ip.startswith("127."), ip
+    return ip
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _open(browser, url: str) -> Page:
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.goto(url, wait_until="networkidle")
+    return page
+
+
+def test_ui_asks_for_credentials_from_another_machine(browser, address):
+    page = _open(browser, f"http://{address}:4200/")
+    page.get_by_placeholder("admin:pass").wait_for(timeout=30_000)
+    page.close()
+
+
+def test_runs_page_shows_the_smoke_runs_completed(browser, address):
+    page = _open(browser, f"http://{address}:4200/")
+    page.get_by_placeholder("admin:pass").fill(CREDENTIALS)
+    page.get_by_role("button", name="Login").click()
+    page.wait_for_load_state("networkidle")
+    page.goto(f"http://{address}:4200/runs", wait_until="networkidle")
+    page.get_by_text("Completed").first.wait_for(timeout=30_000)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "ui-runs.png"), full_page=True)
+    text = page.inner_text("body")
+    missing = [flow for flow in SMOKE_FLOWS if flow not in text]
+    assert not missing, f"smoke flows not listed on the Runs page: {missing}"
+    assert "Can't connect to Server API" not in text
+    for bad in ("Failed", "Crashed", "Cancelled"):
+        assert f"\n{bad}\n" not in text, f"a run shows {bad}"
+    assert text.count("\nCompleted\n") >= len(SMOKE_FLOWS)
+    page.close()
