@@ -1,25 +1,36 @@
-"""How fast the preset brings a host to a working Prefect, beside the plain
-alternative, on fresh containers of the project's Debian 12 image.
+"""The preset's speed, each figure beside its anchor measured in the same run.
 
-Every figure comes from fresh containers started one after another on this
-machine (never two measured things at once), so ratios compare like with
-like. The preset runs the way a user runs it on a host: `preset run` inside
-the host with Ansible's local connection (the tool and ansible-core come
-from a bench image layer; the repository is mounted read-only at /src).
+Every figure comes from fresh containers of the project's Debian 12 image,
+started one after another on this machine (never two measured things at
+once), so the ratios compare like with like; absolute seconds move 2x with
+the machine's load and the package index's latency.
+
+- single host: `preset run` inside the host, the way a user provisions one
+  (local connection; the tool and ansible-core come from a bench image layer,
+  the repository is mounted read-only at /src);
+- fleet: `ansible-playbook` on this machine over podman connections to three
+  fresh hosts on a network of their own, beside the same run against one host;
+- stock: `prefect server start` and `prefect worker start` by hand, with the
+  same dependency lock, in the same kind of host.
+
+    bench/run [--repeat N] [--only noop,cold,latency,throughput,fleet]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,7 +42,12 @@ BENCH_IMAGE = "localhost/prefect-preset-bench:bookworm"
 CA = "/usr/local/share/ca-certificates/host-bundle.pem"
 TOOL_VENV = "/opt/preset-tool"
 TOOL_REQUIREMENTS = ["ansible-core==2.19.14", "pyyaml>=6"]
+LOCK = "/src/roles/prefect/files/locks/prefect-3.8.8.txt"
 RESULTS = ROOT / "bench" / "results"
+PARTS = ("noop", "cold", "latency", "throughput", "fleet")
+
+
+# --- hosts ---------------------------------------------------------------------------------
 
 
 def podman(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -73,30 +89,41 @@ def build_bench_image() -> None:
 
 
 @contextmanager
-def host(systemd: bool = True) -> Iterator[str]:
-    """A fresh container; with systemd booted as PID 1 when asked."""
-    name = f"bench-{uuid.uuid4().hex[:8]}"
-    args = ["run", "-d", "--name", name, "-v", f"{ROOT}:/src:ro"]
-    if systemd:
-        podman(*args, "--systemd=always", "--privileged", BENCH_IMAGE, "/sbin/init")
-        deadline = time.monotonic() + 60
-        while run_in(name, "systemctl", "is-system-running", check=False).stdout.strip() not in (
-            "running",
-            "degraded",
-        ):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{name}: systemd did not come up")
-            time.sleep(0.5)
-    else:
-        podman(*args, BENCH_IMAGE, "sleep", "infinity")
+def hosts(count: int = 1, systemd: bool = True, network: str = "") -> Iterator[list[str]]:
+    """Fresh containers (systemd as PID 1 when asked), removed afterwards."""
+    names = [f"bench-{uuid.uuid4().hex[:8]}" for _ in range(count)]
+    if network:
+        podman("network", "create", network)
     try:
-        yield name
+        for name in names:
+            args = ["run", "-d", "--name", name, "--hostname", name, "-v", f"{ROOT}:/src:ro"]
+            if network:
+                args += ["--network", network]
+            if systemd:
+                podman(*args, "--systemd=always", "--privileged", BENCH_IMAGE, "/sbin/init")
+            else:
+                podman(*args, BENCH_IMAGE, "sleep", "infinity")
+        for name in names if systemd else []:
+            deadline = time.monotonic() + 60
+            while run_in(
+                name, "systemctl", "is-system-running", check=False
+            ).stdout.strip() not in (
+                "running",
+                "degraded",
+            ):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name}: systemd did not come up")
+                time.sleep(0.5)
+        yield names
     finally:
-        podman("rm", "-f", "-t", "0", name, check=False)
+        for name in names:
+            podman("rm", "-f", "-t", "0", name, check=False)
+        if network:
+            podman("network", "rm", "-f", network, check=False)
 
 
 def preset_run(name: str, playbook: str) -> tuple[float, int]:
-    """Run the preset in the host; return (seconds, changed count)."""
+    """`preset run` inside the host; (seconds, changed count)."""
     start = time.monotonic()
     result = run_in(
         name,
@@ -110,45 +137,62 @@ def preset_run(name: str, playbook: str) -> tuple[float, int]:
         f"/src/bench/{playbook}",
     )
     elapsed = time.monotonic() - start
-    match = re.search(r"changed=(\d+)", result.stdout)
-    if not match:
-        raise RuntimeError(f"no play recap:\n{result.stdout[-2000:]}")
-    return elapsed, int(match.group(1))
+    return elapsed, _changed(result.stdout)
 
 
-def tree_memory_kib(name: str, unit: str) -> tuple[int, int]:
-    """(peak RSS, current RSS) in KiB, summed over the unit's process tree."""
-    script = (
-        f"pid=$(systemctl show -p MainPID --value {unit}); "
-        'pids=$pid; for p in $(pgrep -P $pid); do pids="$pids $p"; done; '
-        "for p in $pids; do grep -E '^(VmHWM|VmRSS):' /proc/$p/status; done"
-    )
-    out = run_in(name, "bash", "-c", script).stdout
-    peak = sum(int(v) for v in re.findall(r"VmHWM:\s+(\d+)", out))
-    rss = sum(int(v) for v in re.findall(r"VmRSS:\s+(\d+)", out))
-    return peak, rss
+def _changed(output: str) -> int:
+    counts = [int(n) for n in re.findall(r"changed=(\d+)", output)]
+    if not counts:
+        raise RuntimeError(f"no play recap:\n{output[-2000:]}")
+    return sum(counts)
+
+
+def in_venv(name: str, script: str, *args: str) -> str:
+    """A script of bench/ with the provisioned Prefect, as root with the client settings."""
+    return run_in(
+        name,
+        "bash",
+        "-c",
+        "set -a; . /etc/prefect/client.env; set +a; "
+        "PREFECT_PROFILES_PATH=/etc/prefect/config.toml PREFECT_HOME=/root/.bench "
+        f"/opt/prefect/venv/bin/python /src/bench/{script} {' '.join(args)}",
+    ).stdout
+
+
+# --- figures -------------------------------------------------------------------------------
 
 
 @dataclass
 class Figure:
     label: str
     unit: str
+    target: str = ""
     values: list[float] = field(default_factory=list)
-    note: str = ""
+    anchor: str = ""
+    verdict: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
 
     def row(self) -> str:
         if not self.values:
-            return f"| {self.label} | - | - | - | {self.note} |"
-        med = statistics.median(self.values)
+            return f"| {self.label} | - | - | - | {self.anchor} | {self.target} | not measured |"
         spread = (
             f"{min(self.values):.1f} to {max(self.values):.1f}" if len(self.values) > 1 else "-"
         )
-        runs = len(self.values)
-        return f"| {self.label} | {med:.1f} {self.unit} | {spread} | {runs} | {self.note} |"
+        return (
+            f"| {self.label} | {self.median:.1f} {self.unit} | {spread} | {len(self.values)} | "
+            f"{self.anchor} | {self.target} | {self.verdict} |"
+        )
+
+
+def log(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
 
 
 def measure_bare_pip() -> float:
-    with host(systemd=False) as name:
+    with hosts(systemd=False) as [name]:
         start = time.monotonic()
         run_in(
             name,
@@ -159,27 +203,104 @@ def measure_bare_pip() -> float:
         return time.monotonic() - start
 
 
-def pickup_latency(name: str, runs: int) -> dict[str, float | list[float]]:
-    result = run_in(
-        name,
-        "env",
-        "PREFECT_PROFILES_PATH=/etc/prefect/config.toml",
-        "PREFECT_HOME=/opt/prefect",
-        "/opt/prefect/venv/bin/python",
-        "/src/bench/latency.py",
-        "--runs",
-        str(runs),
-    )
-    figures: dict[str, float | list[float]] = json.loads(result.stdout.strip().splitlines()[-1])
-    return figures
+def stock_throughput(runs: int, limit: int) -> float:
+    """Runs per minute with `prefect server start` + `prefect worker start` by hand:
+    Prefect's defaults, the same lock, SQLite, the same flow and pool limit."""
+    with hosts() as [name]:
+        run_in(
+            name,
+            "bash",
+            "-c",
+            f"python3 -m venv /opt/stock && PIP_CERT={CA} /opt/stock/bin/pip install -q uv && "
+            f"SSL_CERT_FILE={CA} /opt/stock/bin/uv pip sync -q "
+            f"--python /opt/stock/bin/python {LOCK}",
+        )
+        env = "PREFECT_HOME=/root/.prefect PREFECT_API_URL=http://127.0.0.1:4200/api"
+        run_in(
+            name,
+            "bash",
+            "-c",
+            f"{env} systemd-run --unit stock-server -E PREFECT_HOME=/root/.prefect "
+            "/opt/stock/bin/prefect server start",
+        )
+        _wait_health(name)
+        run_in(
+            name,
+            "bash",
+            "-c",
+            f"{env} /opt/stock/bin/prefect work-pool create default --type process "
+            f"--concurrency-limit {limit} >/dev/null",
+        )
+        run_in(
+            name,
+            "bash",
+            "-c",
+            "systemd-run --unit stock-worker -E PREFECT_HOME=/root/.prefect "
+            "-E PREFECT_API_URL=http://127.0.0.1:4200/api "
+            "/opt/stock/bin/prefect worker start --pool default",
+        )
+        out = run_in(
+            name,
+            "bash",
+            "-c",
+            f"{env} /opt/stock/bin/python /src/bench/throughput.py --runs {runs} "
+            "--source /src/examples/flows",
+        ).stdout
+        return float(json.loads(out.strip().splitlines()[-1])["runs_per_minute"])
 
 
-def log(message: str) -> None:
-    print(f"  {message}", file=sys.stderr, flush=True)
+def _wait_health(name: str) -> None:
+    deadline = time.monotonic() + 120
+    while run_in(name, "curl", "-fs", "http://127.0.0.1:4200/api/health", check=False).returncode:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name}: the stock server did not answer")
+        time.sleep(1)
 
 
-def ratio(a: Figure, b: Figure) -> float:
-    return statistics.median(a.values) / statistics.median(b.values)
+def fleet_converge(names: list[str], groups: dict[str, list[str]]) -> tuple[float, int]:
+    """ansible-playbook on this machine over podman connections; (seconds, changed)."""
+    inventory = {
+        "all": {
+            "children": {
+                group: {"hosts": {member: {} for member in members}}
+                for group, members in groups.items()
+            },
+            "vars": {
+                "ansible_connection": "containers.podman.podman",
+                "ansible_python_interpreter": "/usr/bin/python3",
+            },
+        }
+    }
+    workdir = Path(tempfile.mkdtemp(prefix="bench-fleet-"))
+    try:
+        (workdir / "inventory.json").write_text(json.dumps(inventory))
+        preset = shutil.which("preset") or str(ROOT / ".venv" / "bin" / "preset")
+        start = time.monotonic()
+        result = subprocess.run(
+            [
+                preset,
+                "run",
+                str(ROOT / "bench" / "fleet.yml"),
+                "-i",
+                str(workdir / "inventory.json"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            env={
+                **os.environ,
+                "ANSIBLE_NOCOLOR": "1",
+                "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+            },
+        )
+        elapsed = time.monotonic() - start
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"fleet converge failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}"
+            )
+        return elapsed, _changed(result.stdout)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def machine() -> str:
@@ -202,86 +323,150 @@ def machine() -> str:
     return f"{cpu}, {cores} cores, {int(memory) // 1024**2} GiB, {system}"
 
 
+def verdict(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (default 3)")
-    parser.add_argument("--latency-runs", type=int, default=20, help="flow runs for pickup latency")
+    parser.add_argument("--latency-runs", type=int, default=20)
+    parser.add_argument("--throughput-runs", type=int, default=100)
+    parser.add_argument(
+        "--only", default=",".join(PARTS), help="comma-separated parts of " + ",".join(PARTS)
+    )
     args = parser.parse_args(argv)
+    parts = set(args.only.split(","))
+    if parts - set(PARTS):
+        parser.error(
+            f"--only takes {', '.join(PARTS)}; got {', '.join(sorted(parts - set(PARTS)))}"
+        )
     n = args.repeat
 
     log("building the bench image (once)")
     build_bench_image()
 
-    cold_uv = Figure("Cold converge (uv, defaults, smoke flows Completed)", "s")
-    bare = Figure("Bare `pip install prefect` into a venv (install only)", "s")
-    cold_pip = Figure("Cold converge with `installer: pip`", "s")
-    noop = Figure("No-op re-run (defaults)", "s")
-    noop_always = Figure("No-op re-run with `smoke_test: always` (9 flow runs)", "s")
-    to_running = Figure("Pickup latency: create_flow_run to Running", "s")
-    to_completed = Figure("Pickup latency: create_flow_run to Completed", "s")
-    server_mem = Figure("Server peak RSS after start", "MiB")
-    worker_mem = Figure("Idle worker peak RSS after start", "MiB")
-    changed_counts: list[int] = []
-
-    for i in range(n):
-        # Alternate the contenders so drifting machine load hits them alike.
-        with host() as name:
-            seconds, changed = preset_run(name, "site.yml")
-            cold_uv.values.append(seconds)
-            log(f"cold uv #{i + 1}: {seconds:.1f} s (changed={changed})")
-            for key, unit, figure in [
-                ("server", "prefect-server.service", server_mem),
-                ("worker", "prefect-worker@default.service", worker_mem),
-            ]:
-                peak, _ = tree_memory_kib(name, unit)
-                figure.values.append(peak / 1024)
-                log(f"{key} peak RSS: {peak / 1024:.0f} MiB")
-            for playbook, figure in [("site.yml", noop), ("site-always.yml", noop_always)]:
-                seconds, changed = preset_run(name, playbook)
-                figure.values.append(seconds)
-                changed_counts.append(changed)
-                log(f"no-op {playbook}: {seconds:.1f} s (changed={changed})")
-            if i == 0:
-                latency = pickup_latency(name, args.latency_runs)
-                to_running.values = list(latency["to_running"])  # type: ignore[arg-type]
-                to_completed.values = list(latency["to_completed"])  # type: ignore[arg-type]
-                log(f"pickup latency: {latency['median_to_completed']:.1f} s median to Completed")
-        seconds = measure_bare_pip()
-        bare.values.append(seconds)
-        log(f"bare pip #{i + 1}: {seconds:.1f} s")
-        with host() as name:
-            seconds, _ = preset_run(name, "site-pip.yml")
-            cold_pip.values.append(seconds)
-            log(f"cold pip #{i + 1}: {seconds:.1f} s")
-
-    cold_uv.note = f"{ratio(cold_uv, bare):.2f}x the bare pip install (target <= 0.8x)"
-    cold_pip.note = f"{ratio(cold_pip, cold_uv):.2f}x the uv converge"
-    noop.note = noop_always.note = (
-        f"changed={max(changed_counts)} on every re-run"
-        if set(changed_counts) == {0}
-        else f"changed counts {changed_counts}"
+    noop = Figure("No-op converge, defaults, `preset run` on the host", "s", "< 6 s")
+    cold = Figure(
+        "Cold converge, defaults (server healthy, worker online, smoke test passed)",
+        "s",
+        "<= 1.0x bare pip",
     )
-    to_completed.note = f"worst {max(to_completed.values):.1f} s (target: median < 5 s)"
-    to_running.note = f"worst {max(to_running.values):.1f} s"
-    figures = [
-        cold_uv,
-        bare,
-        cold_pip,
-        noop,
-        noop_always,
-        to_running,
-        to_completed,
-        server_mem,
-        worker_mem,
-    ]
+    bare = Figure("Bare `pip install prefect` into a fresh venv (install only)", "s")
+    latency = Figure("Pickup latency, run created to Completed, trivial flow", "s", "median < 5 s")
+    ours = Figure(
+        "Runs completed per minute, preset (100 queued, pool limit 4)", "runs/min", ">= stock"
+    )
+    stock = Figure(
+        "Runs completed per minute, stock server + worker (same lock, defaults)", "runs/min"
+    )
+    fleet = Figure("Fleet converge, cold (1 server + 2 worker hosts)", "s", "<= 1.5x single host")
+    single = Figure("Single-host converge, cold, driven the same way (podman connection)", "s")
+    changed_noop: list[int] = []
+
+    def each(label: str, step: Callable[[], None]) -> None:
+        for i in range(n):
+            log(f"{label} #{i + 1}")
+            step()
+
+    if parts & {"cold", "noop", "latency", "throughput"}:
+
+        def single_host() -> None:
+            with hosts() as [name]:
+                if "cold" in parts or "noop" in parts:
+                    seconds, changed = preset_run(name, "site.yml")
+                    cold.values.append(seconds)
+                    log(f"cold converge: {seconds:.1f} s (changed={changed})")
+                    seconds, changed = preset_run(name, "site.yml")
+                    noop.values.append(seconds)
+                    changed_noop.append(changed)
+                    log(f"no-op converge: {seconds:.1f} s (changed={changed})")
+                if "latency" in parts and not latency.values:
+                    out = json.loads(
+                        in_venv(name, "latency.py", "--runs", str(args.latency_runs))
+                        .strip()
+                        .splitlines()[-1]
+                    )
+                    latency.values = list(out["to_completed"])
+                    log(f"pickup latency: median {latency.median:.1f} s")
+                if "throughput" in parts:
+                    preset_run(name, "site-throughput.yml")
+                    out = json.loads(
+                        in_venv(
+                            name,
+                            "throughput.py",
+                            "--runs",
+                            str(args.throughput_runs),
+                            "--source",
+                            "/opt/prefect/flows",
+                        )
+                        .strip()
+                        .splitlines()[-1]
+                    )
+                    ours.values.append(float(out["runs_per_minute"]))
+                    log(f"throughput (preset): {ours.values[-1]:.1f} runs/min")
+            if "cold" in parts:
+                bare.values.append(measure_bare_pip())
+                log(f"bare pip: {bare.values[-1]:.1f} s")
+            if "throughput" in parts:
+                stock.values.append(stock_throughput(args.throughput_runs, 4))
+                log(f"throughput (stock): {stock.values[-1]:.1f} runs/min")
+
+        each("single host", single_host)
+
+    if "fleet" in parts:
+
+        def fleet_step() -> None:
+            network = f"bench-{uuid.uuid4().hex[:6]}"
+            with hosts(3, network=network) as names:
+                seconds, _ = fleet_converge(
+                    names, {"prefect_server": names[:1], "prefect_workers": names[1:]}
+                )
+                fleet.values.append(seconds)
+                log(f"fleet cold converge: {seconds:.1f} s")
+            with hosts(1) as names:
+                seconds, _ = fleet_converge(
+                    names, {"prefect_server": names, "prefect_workers": names}
+                )
+                single.values.append(seconds)
+                log(f"single-host cold converge (same driver): {seconds:.1f} s")
+
+        each("fleet", fleet_step)
+
+    if noop.values:
+        noop.anchor = (
+            "changed=0 on every re-run"
+            if set(changed_noop) == {0}
+            else f"changed counts {changed_noop}"
+        )
+        noop.verdict = verdict(noop.median < 6 and set(changed_noop) == {0})
+    if cold.values and bare.values:
+        cold.anchor = f"{cold.median / bare.median:.2f}x the bare pip install ({bare.median:.1f} s)"
+        cold.verdict = verdict(cold.median <= bare.median)
+    if latency.values:
+        latency.anchor = f"worst {max(latency.values):.1f} s"
+        latency.verdict = verdict(latency.median < 5)
+    if ours.values and stock.values:
+        ours.anchor = f"{ours.median / stock.median:.2f}x stock ({stock.median:.1f} runs/min)"
+        ours.verdict = verdict(ours.median >= stock.median)
+    if fleet.values and single.values:
+        fleet.anchor = f"{fleet.median / single.median:.2f}x one host ({single.median:.1f} s)"
+        fleet.verdict = verdict(fleet.median <= 1.5 * single.median)
+    figures = [f for f in (noop, cold, bare, latency, ours, stock, fleet, single) if f.values]
 
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     table = "\n".join(
         [
-            f"Measured {when} on {machine()}; fresh containers of {BASE_IMAGE}, one at a time.",
+            f"Measured {when} with `bench/run --repeat {n}"
+            + (f" --only {args.only}" if parts != set(PARTS) else "")
+            + f"` on {machine()};",
+            f"fresh containers of {BASE_IMAGE}, one measured thing at a time.",
             "",
-            "| Figure | Median | Spread (min to max) | Runs | Note |",
-            "|---|---|---|---|---|",
+            "| Figure | Median | Spread | Runs | Beside it, same run | Target | |",
+            "|---|---|---|---|---|---|---|",
             *(f.row() for f in figures),
         ]
     )
