@@ -232,19 +232,16 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.prefect_preset.prefect.plugins.module_utils.prefect_api import (  # noqa: F401 (re-exported for tests)
+from ansible_collections.prefect_preset.prefect.plugins.module_utils.prefect_api import (
     API_ARGUMENT_SPEC,
     API_MUTUALLY_EXCLUSIVE,
     GENERIC_NOT_FOUND,
-    FetchUrlTransport,
     PrefectApiError,
     PrefectClient,
     api_detail,
     api_url_error,
-    auth_headers,
     client_from_module,
     json_equal,
-    redact_url,
 )
 
 ARGUMENT_SPEC = dict(

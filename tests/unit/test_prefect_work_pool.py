@@ -43,7 +43,7 @@ _spec = importlib.util.spec_from_file_location("prefect_work_pool", str(MODULE_P
 pwp = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(pwp)
 # The collection's module_utils, where the HTTP layer (fetch_url) lives.
-API_UTILS = sys.modules[pwp.FetchUrlTransport.__module__]
+API_UTILS = sys.modules[pwp.PrefectApiError.__module__]
 
 API = "http://127.0.0.1:4200/api"
 
@@ -484,8 +484,8 @@ def test_api_url_trailing_slash_is_ignored():
 
 
 def test_redact_url():
-    assert pwp.redact_url("https://u:pw@h:1/api") == "https://h:1/api"
-    assert pwp.redact_url(API) == API
+    assert API_UTILS.redact_url("https://u:pw@h:1/api") == "https://h:1/api"
+    assert API_UTILS.redact_url(API) == API
 
 
 @pytest.mark.parametrize("kw, fragment", [
@@ -504,10 +504,10 @@ def test_validate_params_accepts_defaults():
 
 
 def test_auth_headers():
-    basic = pwp.auth_headers(api_auth_string="admin:s3cret")
+    basic = API_UTILS.auth_headers(api_auth_string="admin:s3cret")
     assert basic == {"Authorization": "Basic " + base64.b64encode(b"admin:s3cret").decode()}
-    assert pwp.auth_headers(api_key="pnu_abc") == {"Authorization": "Bearer pnu_abc"}
-    assert pwp.auth_headers() == {}
+    assert API_UTILS.auth_headers(api_key="pnu_abc") == {"Authorization": "Bearer pnu_abc"}
+    assert API_UTILS.auth_headers() == {}
 
 
 # --- main() through AnsibleModule
@@ -635,7 +635,7 @@ def test_transport_reads_body_and_error_body():
             return FakeResponse(b""), {"status": 204, "msg": "OK"}
         return None, {"status": 500, "msg": "HTTP Error 500", "body": b'{"detail":"boom"}'}
 
-    t = pwp.FetchUrlTransport(module, headers={"Authorization": "Bearer k"}, timeout=7)
+    t = API_UTILS.FetchUrlTransport(module, headers={"Authorization": "Bearer k"}, timeout=7)
     with mock.patch.object(API_UTILS, "fetch_url", fake_fetch):
         assert t("PATCH", API + "/work_pools/x", {"is_paused": True}) == (204, b"", "OK")
         assert t("GET", API + "/work_pools/x") == (500, b'{"detail":"boom"}', "HTTP Error 500")
