@@ -169,6 +169,7 @@ class Figure:
     target: str = ""
     values: list[float] = field(default_factory=list)
     anchor: str = ""
+    anchor_extra: str = ""
     verdict: str = ""
 
     @property
@@ -391,6 +392,8 @@ def main(argv: list[str] | None = None) -> int:
                         .splitlines()[-1]
                     )
                     latency.values = list(out["to_completed"])
+                    medians = out["stage_medians"].items()
+                    latency.anchor_extra = ", ".join(f"{k} {v:.1f} s" for k, v in medians)
                     log(f"pickup latency: median {latency.median:.1f} s")
                 if "throughput" in parts:
                     preset_run(name, "site-throughput.yml")
@@ -447,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
         cold.anchor = f"{cold.median / bare.median:.2f}x the bare pip install ({bare.median:.1f} s)"
         cold.verdict = verdict(cold.median <= bare.median)
     if latency.values:
-        latency.anchor = f"worst {max(latency.values):.1f} s"
+        latency.anchor = f"worst {max(latency.values):.1f} s; stage medians: {latency.anchor_extra}"
         latency.verdict = verdict(latency.median < 5)
     if ours.values and stock.values:
         ours.anchor = f"{ours.median / stock.median:.2f}x stock ({stock.median:.1f} runs/min)"

@@ -34,15 +34,28 @@ RETRY_STATUS = {429, 502, 503, 504}
 
 class RetryingClient(httpx.Client):
     """Retries what a busy server answers with 429/502/503/504 (SQLite under
-    a burst of writes does), with backoff, as Prefect's own client does."""
+    a burst of writes does), with backoff, as Prefect's own client does; and
+    a request that got no answer in time, when repeating it is harmless: a
+    read (GET), or any request that never reached the server (connect
+    errors). A POST that timed out is not repeated: it may have created a run."""
 
-    def request(self, *args: Any, **kwargs: Any) -> httpx.Response:
-        for attempt in range(6):
-            response = super().request(*args, **kwargs)
-            if response.status_code not in RETRY_STATUS:
-                return response
+    def request(self, method: str, *args: Any, **kwargs: Any) -> httpx.Response:
+        attempts = 6
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = super().request(method, *args, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                if last:
+                    raise
+            except (httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ReadError):
+                if last or method.upper() != "GET":
+                    raise
+            else:
+                if response.status_code not in RETRY_STATUS or last:
+                    return response
             time.sleep(min(0.25 * 2**attempt, 4.0))
-        return response
+        raise AssertionError("unreachable")
 
 
 def api_client(timeout: float = 30.0) -> httpx.Client:

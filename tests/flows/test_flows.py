@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 
 import async_flow
 import basic
 import caching
 import concurrency
 import fan_in
+import httpx
 import mapping
 import parameters
 import pytest
@@ -132,3 +134,40 @@ def test_slow_flow_runs_every_tick() -> None:
     import slow
 
     assert slow.slow(3) == 3
+
+
+def _client(
+    handler: Callable[[httpx.Request], httpx.Response], monkeypatch: pytest.MonkeyPatch
+) -> trigger_deployment.RetryingClient:
+    monkeypatch.setattr(trigger_deployment.time, "sleep", lambda _seconds: None)
+    return trigger_deployment.RetryingClient(
+        base_url="http://server.invalid/api/", transport=httpx.MockTransport(handler)
+    )
+
+
+def test_a_read_that_times_out_is_repeated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A busy SQLite server can leave a request unanswered past the timeout:
+    the smoke test must ride that out rather than fail the converge."""
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        if len(calls) < 3:
+            raise httpx.ReadTimeout("no answer", request=request)
+        return httpx.Response(200, json={"state_type": "COMPLETED"})
+
+    assert _client(handler, monkeypatch).get("flow_runs/1").json() == {"state_type": "COMPLETED"}
+    assert calls == ["GET", "GET", "GET"]
+
+
+def test_a_post_that_times_out_is_not_repeated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It may have created a flow run: repeating it could create a second one."""
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    with pytest.raises(httpx.ReadTimeout):
+        _client(handler, monkeypatch).post("deployments/1/create_flow_run", json={})
+    assert calls == ["POST"]
