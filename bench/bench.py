@@ -13,7 +13,11 @@ the machine's load and the package index's latency.
 - stock: `prefect server start` and `prefect worker start` by hand, with the
   same dependency lock, in the same kind of host.
 
-    bench/run [--repeat N] [--only noop,cold,latency,throughput,fleet]
+- postgresql, upgrade: a cold converge with PostgreSQL installed by the
+  preset, and an upgrade converge (3.7.8 to 3.8.8: backup, migrations,
+  restart, smoke test), `preset run` inside the host as above.
+
+    bench/run [--repeat N] [--only noop,cold,latency,throughput,fleet,postgresql,upgrade]
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ TOOL_VENV = "/opt/preset-tool"
 TOOL_REQUIREMENTS = ["ansible-core==2.19.14", "pyyaml>=6"]
 LOCK = "/src/roles/prefect/files/locks/prefect-3.8.8.txt"
 RESULTS = ROOT / "bench" / "results"
-PARTS = ("noop", "cold", "latency", "throughput", "fleet")
+PARTS = ("noop", "cold", "latency", "throughput", "fleet", "postgresql", "upgrade")
 
 
 # --- hosts ---------------------------------------------------------------------------------
@@ -334,6 +338,12 @@ def verdict(met: bool) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (default 3)")
+    parser.add_argument(
+        "--slow-repeat",
+        type=int,
+        default=None,
+        help="runs of the slow figures (throughput, fleet, postgresql, upgrade); default --repeat",
+    )
     parser.add_argument("--latency-runs", type=int, default=20)
     parser.add_argument("--throughput-runs", type=int, default=100)
     parser.add_argument(
@@ -346,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
             f"--only takes {', '.join(PARTS)}; got {', '.join(sorted(parts - set(PARTS)))}"
         )
     n = args.repeat
+    slow = n if args.slow_repeat is None else args.slow_repeat
 
     log("building the bench image (once)")
     build_bench_image()
@@ -366,18 +377,33 @@ def main(argv: list[str] | None = None) -> int:
     )
     fleet = Figure("Fleet converge, cold (1 server + 2 worker hosts)", "s", "<= 1.5x single host")
     single = Figure("Single-host converge, cold, driven the same way (podman connection)", "s")
+    pg_cold = Figure("Cold converge with PostgreSQL installed (postgresql_install, auth)", "s")
+    upgrade = Figure("Upgrade converge, 3.7.8 to 3.8.8 (backup, migrations, smoke test)", "s")
     changed_noop: list[int] = []
 
-    def each(label: str, step: Callable[[], None]) -> None:
-        for i in range(n):
+    errors: list[str] = []
+
+    def each(label: str, step: Callable[[int], None], times: int) -> None:
+        # A failing step is reported with the figures, not allowed to lose them.
+        for i in range(times):
             log(f"{label} #{i + 1}")
-            step()
+            try:
+                step(i)
+            except (
+                RuntimeError,
+                ValueError,
+                KeyError,
+                IndexError,
+                subprocess.SubprocessError,
+            ) as error:
+                errors.append(f"{label} #{i + 1}: {str(error)[-1500:]}")
+                log(f"FAILED: {errors[-1]}")
 
     if parts & {"cold", "noop", "latency", "throughput"}:
 
-        def single_host() -> None:
+        def single_host(i: int) -> None:
             with hosts() as [name]:
-                if "cold" in parts or "noop" in parts:
+                if ("cold" in parts or "noop" in parts) and i < n:
                     seconds, changed = preset_run(name, "site.yml")
                     cold.values.append(seconds)
                     log(f"cold converge: {seconds:.1f} s (changed={changed})")
@@ -395,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
                     medians = out["stage_medians"].items()
                     latency.anchor_extra = ", ".join(f"{k} {v:.1f} s" for k, v in medians)
                     log(f"pickup latency: median {latency.median:.1f} s")
-                if "throughput" in parts:
+                if "throughput" in parts and i < slow:
                     preset_run(name, "site-throughput.yml")
                     out = json.loads(
                         in_venv(
@@ -411,18 +437,39 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     ours.values.append(float(out["runs_per_minute"]))
                     log(f"throughput (preset): {ours.values[-1]:.1f} runs/min")
-            if "cold" in parts:
+            if "cold" in parts and i < n:
                 bare.values.append(measure_bare_pip())
                 log(f"bare pip: {bare.values[-1]:.1f} s")
-            if "throughput" in parts:
+            if "throughput" in parts and i < slow:
                 stock.values.append(stock_throughput(args.throughput_runs, 4))
                 log(f"throughput (stock): {stock.values[-1]:.1f} runs/min")
 
-        each("single host", single_host)
+        each("single host", single_host, max(n, slow) if "throughput" in parts else n)
+
+    if "postgresql" in parts:
+
+        def postgresql_step(_i: int) -> None:
+            with hosts() as [name]:
+                seconds, _ = preset_run(name, "site-postgresql.yml")
+                pg_cold.values.append(seconds)
+                log(f"cold converge with PostgreSQL: {seconds:.1f} s")
+
+        each("postgresql", postgresql_step, slow)
+
+    if "upgrade" in parts:
+
+        def upgrade_step(_i: int) -> None:
+            with hosts() as [name]:
+                preset_run(name, "site-previous.yml")
+                seconds, _ = preset_run(name, "site.yml")
+                upgrade.values.append(seconds)
+                log(f"upgrade converge: {seconds:.1f} s")
+
+        each("upgrade", upgrade_step, slow)
 
     if "fleet" in parts:
 
-        def fleet_step() -> None:
+        def fleet_step(_i: int) -> None:
             network = f"bench-{uuid.uuid4().hex[:6]}"
             with hosts(3, network=network) as names:
                 seconds, _ = fleet_converge(
@@ -437,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
                 single.values.append(seconds)
                 log(f"single-host cold converge (same driver): {seconds:.1f} s")
 
-        each("fleet", fleet_step)
+        each("fleet", fleet_step, slow)
 
     if noop.values:
         noop.anchor = (
@@ -458,12 +505,21 @@ def main(argv: list[str] | None = None) -> int:
     if fleet.values and single.values:
         fleet.anchor = f"{fleet.median / single.median:.2f}x one host ({single.median:.1f} s)"
         fleet.verdict = verdict(fleet.median <= 1.5 * single.median)
-    figures = [f for f in (noop, cold, bare, latency, ours, stock, fleet, single) if f.values]
+    if pg_cold.values and cold.values:
+        pg_cold.anchor = f"{pg_cold.median / cold.median:.2f}x the SQLite cold converge"
+    if upgrade.values and cold.values:
+        upgrade.anchor = f"{upgrade.median / cold.median:.2f}x the cold converge"
+    figures = [
+        f
+        for f in (noop, cold, bare, latency, ours, stock, fleet, single, pg_cold, upgrade)
+        if f.values
+    ]
 
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     table = "\n".join(
         [
             f"Measured {when} with `bench/run --repeat {n}"
+            + (f" --slow-repeat {slow}" if slow != n else "")
             + (f" --only {args.only}" if parts != set(PARTS) else "")
             + f"` on {machine()};",
             f"fresh containers of {BASE_IMAGE}, one measured thing at a time.",
@@ -471,13 +527,15 @@ def main(argv: list[str] | None = None) -> int:
             "| Figure | Median | Spread | Runs | Beside it, same run | Target | |",
             "|---|---|---|---|---|---|---|",
             *(f.row() for f in figures),
+            *(["", "Failed steps (their figures are missing above):", ""] if errors else []),
+            *(f"- {error}" for error in errors),
         ]
     )
     print(table)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.md").write_text(table + "\n")
     (RESULTS / "latest.json").write_text(json.dumps({f.label: f.values for f in figures}, indent=2))
-    return 0
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
