@@ -14,6 +14,7 @@ import contextlib
 import json
 import sys
 import time
+import uuid
 from datetime import datetime
 
 
@@ -26,7 +27,7 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, args.source)
     from prefect import flow
-    from trigger_deployment import api_client, create_flow_run, find_deployment
+    from trigger_deployment import api_client, find_deployment
 
     with contextlib.redirect_stdout(sys.stderr):
         flow.from_source(source=args.source, entrypoint="basic.py:hello").deploy(
@@ -37,12 +38,41 @@ def main() -> int:
             print_next_steps=False,
             ignore_warnings=True,
         )
-    with api_client() as client:
+    import httpx
+
+    stalls = 0
+    with api_client(timeout=60.0) as client:
         deployment = find_deployment(client, "hello", "throughput")
-        ids = [create_flow_run(client, deployment["id"])["id"] for _ in range(args.runs)]
+
+        def create(key: str) -> str:
+            nonlocal stalls
+            # With an idempotency key a create that got no answer can be sent again:
+            # the server returns the run it made, if it made one.
+            for _ in range(5):
+                try:
+                    response = client.post(
+                        f"deployments/{deployment['id']}/create_flow_run",
+                        json={"idempotency_key": key},
+                    )
+                except httpx.TimeoutException:
+                    stalls += 1
+                    continue
+                response.raise_for_status()
+                return str(response.json()["id"])
+            raise SystemExit(f"the server did not answer the creation of run {key}")
+
+        batch = uuid.uuid4().hex
+        ids = [create(f"throughput-{batch}-{i}") for i in range(args.runs)]
         deadline = time.monotonic() + args.timeout
         while True:
-            response = client.post("flow_runs/filter", json={"flow_runs": {"id": {"any_": ids}}})
+            # A read sent as POST: repeated when a busy server leaves it unanswered.
+            try:
+                response = client.post(
+                    "flow_runs/filter", json={"flow_runs": {"id": {"any_": ids}}}
+                )
+            except httpx.TimeoutException:
+                stalls += 1
+                continue
             response.raise_for_status()
             runs = response.json()
             states = [run["state_type"] for run in runs]
@@ -61,6 +91,7 @@ def main() -> int:
                 "completed": states.count("COMPLETED"),
                 "seconds": seconds,
                 "runs_per_minute": states.count("COMPLETED") / seconds * 60,
+                "unanswered_polls": stalls,
             }
         )
     )

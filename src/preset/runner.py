@@ -17,7 +17,10 @@ from typing import TextIO
 from preset.errors import AnsibleNotFoundError
 
 Call = Callable[[Sequence[str], Mapping[str, str]], int]
-LOCAL_PYTHON = "ansible_python_interpreter={{ ansible_playbook_python }}"
+# Set for localhost as a configuration default (the lowest precedence), not as an
+# extra var: an extra var would also override a task's own ansible_python_interpreter
+# (the role runs its database check with the Prefect virtualenv's Python).
+INTERPRETER_ENV = "ANSIBLE_PYTHON_INTERPRETER"
 
 
 @dataclass(frozen=True)
@@ -47,10 +50,28 @@ def find_ansible_playbook(executable: str = sys.executable) -> str:
     return found
 
 
+def local_python(program: str, executable: str = sys.executable) -> str:
+    """The Python that runs `program` (ansible-playbook), from its shebang: what
+    Ansible's implicit localhost uses (ansible_playbook_python)."""
+    try:
+        with Path(program).open("rb") as handle:
+            first = handle.readline(512).decode("utf-8", "replace")
+    except OSError:
+        return executable
+    if not first.startswith("#!"):
+        return executable
+    words = first[2:].split()
+    if not words:
+        return executable
+    if Path(words[0]).name == "env" and len(words) > 1:
+        return shutil.which(words[-1]) or executable
+    return words[0] if Path(words[0]).is_file() else executable
+
+
 def build_argv(program: str, playbook: Path, options: RunOptions) -> list[str]:
     """The full command: localhost over the local connection unless -i is given."""
-    if options.inventory is None:  # like Ansible's implicit localhost: the controller's Python
-        argv = [program, "-i", "localhost,", "-c", "local", "-e", LOCAL_PYTHON]
+    if options.inventory is None:  # like Ansible's implicit localhost (see local_python)
+        argv = [program, "-i", "localhost,", "-c", "local"]
     else:
         argv = [program, "-i", options.inventory]
     argv += ["--check"] if options.check else []
@@ -111,6 +132,8 @@ def run_playbook(
     program = program or find_ansible_playbook()
     with staged_playbook(text, source, stderr) as staged:
         argv = build_argv(program, staged, options)
+        if options.inventory is None and INTERPRETER_ENV not in os.environ:
+            env = {INTERPRETER_ENV: local_python(program), **(env or {})}
         if options.verbosity:
             shown = " ".join(f"{k}={shlex.quote(v)}" for k, v in sorted((env or {}).items()))
             print(f"preset: running {shown} {shlex.join(argv)}".replace("  ", " "), file=stderr)

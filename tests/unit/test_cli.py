@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -140,16 +141,22 @@ def test_run_falls_back_to_temp_dir_when_playbook_dir_is_not_writable(
 
 def test_default_argv_targets_localhost(book: Path, fake_call: FakeCall) -> None:
     main(["run", str(book)])
-    assert fake_call.argv[:7] == [
-        "/x/ansible-playbook",
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        "-e",
-        runner.LOCAL_PYTHON,
-    ]
-    assert len(fake_call.argv) == 8
+    assert fake_call.argv[:5] == ["/x/ansible-playbook", "-i", "localhost,", "-c", "local"]
+    assert len(fake_call.argv) == 6
+    # The controller's Python as a configuration default, not an extra var, so
+    # that a task's own ansible_python_interpreter still wins.
+    assert runner.INTERPRETER_ENV in fake_call.env
+    assert not any("ansible_python_interpreter" in arg for arg in fake_call.argv)
+
+
+def test_local_python_reads_the_shebang(tmp_path: Path) -> None:
+    direct = tmp_path / "direct"
+    direct.write_text(f"#!{sys.executable}\nprint()\n")
+    assert runner.local_python(str(direct)) == sys.executable
+    via_env = tmp_path / "via-env"
+    via_env.write_text("#!/usr/bin/env python3\n")
+    assert runner.local_python(str(via_env)) == shutil.which("python3")
+    assert runner.local_python(str(tmp_path / "missing"), executable="/fallback") == "/fallback"
 
 
 def test_flags_pass_through(
