@@ -233,8 +233,9 @@ def stock_throughput(runs: int, limit: int) -> float:
             name,
             "bash",
             "-c",
-            f"{env} /opt/stock/bin/prefect work-pool create default --type process "
-            f"--concurrency-limit {limit} >/dev/null",
+            f"{env} /opt/stock/bin/prefect work-pool create default --type process >/dev/null && "
+            f"{env} /opt/stock/bin/prefect work-pool set-concurrency-limit default {limit} "
+            ">/dev/null",
         )
         run_in(
             name,
