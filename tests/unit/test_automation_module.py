@@ -8,7 +8,6 @@ that records every request.
 
 import base64
 import copy
-import importlib.util
 import json
 import sys
 import urllib.parse
@@ -19,25 +18,10 @@ from unittest import mock
 import pytest
 import yaml
 
-try:  # ansible-core >= 2.19
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core 2.17 / 2.18
-    import contextlib
-
-    from ansible.module_utils import basic as _basic
-
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        data = json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()
-        with mock.patch.object(_basic, "_ANSIBLE_ARGS", data):
-            yield
+from module_harness import assert_options_match_spec, load_plugin, patch_module_args
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULE_PATH = ROOT / "plugins" / "modules" / "automation.py"
-
-_spec = importlib.util.spec_from_file_location("prefect_automation", str(MODULE_PATH))
-auto = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(auto)
+auto = load_plugin("plugins/modules/automation.py", "prefect_automation")
 # The collection's module_utils, where the HTTP layer (fetch_url) lives.
 API_UTILS = sys.modules[auto.PrefectClient.__module__]
 
@@ -628,15 +612,7 @@ def test_documentation_has_required_sections():
 def test_documentation_matches_argument_spec():
     options = DOC["options"]
     spec = auto.ARGUMENT_SPEC
-    assert set(options) == set(spec)
-    for name, opt in options.items():
-        arg = spec[name]
-        assert opt["description"], name
-        assert opt["type"] == arg.get("type", "str"), name
-        assert bool(opt.get("required", False)) == bool(arg.get("required", False)), name
-        assert opt.get("default") == arg.get("default"), name
-        assert opt.get("choices") == arg.get("choices"), name
-        assert opt.get("elements") == arg.get("elements"), name
+    assert_options_match_spec(options, spec)
     assert spec["api_key"].get("no_log") and spec["api_auth_string"].get("no_log")
 
 

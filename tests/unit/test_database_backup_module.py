@@ -7,7 +7,6 @@ records argv and environment.
 
 import calendar
 import grp
-import importlib.util
 import json
 import os
 import pwd
@@ -21,25 +20,10 @@ from unittest import mock
 import pytest
 import yaml
 
-try:  # ansible-core >= 2.19
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core 2.17 / 2.18
-    import contextlib
-
-    from ansible.module_utils import basic as _basic
-
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        data = json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()
-        with mock.patch.object(_basic, "_ANSIBLE_ARGS", data):
-            yield
+from module_harness import assert_options_match_spec, load_plugin, module_kwargs, patch_module_args
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULE_PATH = ROOT / "plugins" / "modules" / "database_backup.py"
-
-_spec = importlib.util.spec_from_file_location("prefect_database_backup", str(MODULE_PATH))
-bk = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bk)
+bk = load_plugin("plugins/modules/database_backup.py", "prefect_database_backup")
 
 USER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
@@ -565,21 +549,9 @@ def test_main_postgresql_failure_hides_the_password(tmp_path, capsys):
 
 # --- DOCUMENTATION vs the argument spec
 
-class _CapturedError(Exception):
-    pass
-
-
 def argument_spec():
-    """The spec main() gives AnsibleModule (it is inline in main())."""
-    captured = {}
-
-    def fake_module(**kwargs):
-        captured.update(kwargs)
-        raise _CapturedError
-
-    with mock.patch.object(bk, "AnsibleModule", fake_module), pytest.raises(_CapturedError):
-        bk.main()
-    return captured
+    """What main() gives AnsibleModule (the spec is inline in main())."""
+    return module_kwargs(bk)
 
 
 DOC = yaml.safe_load(bk.DOCUMENTATION)
@@ -600,15 +572,7 @@ def test_documentation_matches_argument_spec():
     assert captured["supports_check_mode"] is True
     spec = captured["argument_spec"]
     options = DOC["options"]
-    assert set(options) == set(spec)
-    for name, opt in options.items():
-        arg = spec[name]
-        assert opt["description"], name
-        assert opt["type"] == arg.get("type", "str"), name
-        assert bool(opt.get("required", False)) == bool(arg.get("required", False)), name
-        assert opt.get("default") == arg.get("default"), name
-        assert opt.get("choices") == arg.get("choices"), name
-        assert opt.get("elements") == arg.get("elements"), name
+    assert_options_match_spec(options, spec)
     assert spec["password"].get("no_log") is True
 
 

@@ -5,7 +5,6 @@ raises what asyncpg raises, or returns a connection with canned answers.
 """
 
 import asyncio
-import importlib.util
 import json
 import ssl
 import types
@@ -15,31 +14,13 @@ from unittest import mock
 import pytest
 import yaml
 
-try:  # ansible-core >= 2.19
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core 2.17 / 2.18
-    import contextlib
-
-    from ansible.module_utils import basic as _basic
-
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        data = json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()
-        with mock.patch.object(_basic, "_ANSIBLE_ARGS", data):
-            yield
+from module_harness import assert_options_match_spec, load_plugin, module_kwargs, patch_module_args
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, str(ROOT / path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-dc = _load("prefect_database_check", "plugins/modules/database_check.py")
-dbc = _load("prefect_filter_database_connection_for_check", "plugins/filter/database_connection.py")
+dc = load_plugin("plugins/modules/database_check.py", "prefect_database_check")
+dbc = load_plugin("plugins/filter/database_connection.py", "prefect_filter_database_connection_for_check")
 
 CA = "/etc/ssl/certs/ca-certificates.crt"
 PASSWORD = "S3CRET@:/%pw"
@@ -271,20 +252,9 @@ def test_url_without_a_password(capsys):
 
 # --- DOCUMENTATION vs the argument spec
 
-class _CapturedError(Exception):
-    pass
-
-
 def argument_spec():
-    captured = {}
-
-    def fake_module(**kwargs):
-        captured.update(kwargs)
-        raise _CapturedError
-
-    with mock.patch.object(dc, "AnsibleModule", fake_module), pytest.raises(_CapturedError):
-        dc.main()
-    return captured
+    """What main() gives AnsibleModule (the spec is inline in main())."""
+    return module_kwargs(dc)
 
 
 DOC = yaml.safe_load(dc.DOCUMENTATION)
@@ -303,15 +273,7 @@ def test_documentation_matches_argument_spec():
     assert captured["supports_check_mode"] is True
     spec = captured["argument_spec"]
     options = DOC["options"]
-    assert set(options) == set(spec)
-    for name, opt in options.items():
-        arg = spec[name]
-        assert opt["description"], name
-        assert opt["type"] == arg.get("type", "str"), name
-        assert bool(opt.get("required", False)) == bool(arg.get("required", False)), name
-        assert opt.get("default") == arg.get("default"), name
-        assert opt.get("choices") == arg.get("choices"), name
-        assert opt.get("elements") == arg.get("elements"), name
+    assert_options_match_spec(options, spec)
     assert spec["url"].get("no_log") is True
 
 

@@ -7,7 +7,6 @@ presence of /run/systemd/system and /etc/systemd/system's links are patched.
 
 import grp
 import hashlib
-import importlib.util
 import json
 import os
 import pwd
@@ -17,25 +16,10 @@ from unittest import mock
 import pytest
 import yaml
 
-try:  # ansible-core >= 2.19
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core 2.17 / 2.18
-    import contextlib
-
-    from ansible.module_utils import basic as _basic
-
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        data = json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()
-        with mock.patch.object(_basic, "_ANSIBLE_ARGS", data):
-            yield
+from module_harness import assert_options_match_spec, load_plugin, module_kwargs, patch_module_args
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULE_PATH = ROOT / "plugins" / "modules" / "host_info.py"
-
-_spec = importlib.util.spec_from_file_location("prefect_host_info", str(MODULE_PATH))
-hi = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(hi)
+hi = load_plugin("plugins/modules/host_info.py", "prefect_host_info")
 
 USER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
@@ -407,20 +391,9 @@ def test_never_changed_even_in_check_mode(tmp_path, capsys):
 
 # --- DOCUMENTATION vs the argument spec
 
-class _CapturedError(Exception):
-    pass
-
-
 def argument_spec():
-    captured = {}
-
-    def fake_module(**kwargs):
-        captured.update(kwargs)
-        raise _CapturedError
-
-    with mock.patch.object(hi, "AnsibleModule", fake_module), pytest.raises(_CapturedError):
-        hi.main()
-    return captured
+    """What main() gives AnsibleModule (the spec is inline in main())."""
+    return module_kwargs(hi)
 
 
 DOC = yaml.safe_load(hi.DOCUMENTATION)
@@ -453,15 +426,7 @@ def test_documentation_matches_argument_spec():
     assert captured["supports_check_mode"] is True
     spec = captured["argument_spec"]
     options = DOC["options"]
-    assert set(options) == set(spec)
-    for name, opt in options.items():
-        arg = spec[name]
-        assert opt["description"], name
-        assert opt["type"] == arg.get("type", "str"), name
-        assert bool(opt.get("required", False)) == bool(arg.get("required", False)), name
-        assert opt.get("default") == arg.get("default"), name
-        assert opt.get("choices") == arg.get("choices"), name
-        assert opt.get("elements") == arg.get("elements"), name
+    assert_options_match_spec(options, spec)
 
 
 def test_examples_use_only_documented_options():

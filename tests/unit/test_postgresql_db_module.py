@@ -6,7 +6,6 @@ TCP with PGPASSWORD). It parses the script's \\set lines with psql's quoting
 rules and records every command, its stdin and its environment.
 """
 
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -15,25 +14,10 @@ from unittest import mock
 import pytest
 import yaml
 
-try:  # ansible-core >= 2.19
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core 2.17 / 2.18
-    import contextlib
-
-    from ansible.module_utils import basic as _basic
-
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        data = json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()
-        with mock.patch.object(_basic, "_ANSIBLE_ARGS", data):
-            yield
+from module_harness import assert_options_match_spec, load_plugin, module_kwargs, patch_module_args
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULE_PATH = ROOT / "plugins" / "modules" / "postgresql_db.py"
-
-_spec = importlib.util.spec_from_file_location("prefect_postgresql_db", str(MODULE_PATH))
-pg = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(pg)
+pg = load_plugin("plugins/modules/postgresql_db.py", "prefect_postgresql_db")
 
 RUNUSER = "/usr/sbin/runuser"
 PSQL = "/usr/bin/psql"
@@ -464,20 +448,9 @@ def test_a_password_with_a_line_break_is_refused_before_psql(capsys):
 
 # --- DOCUMENTATION vs the argument spec
 
-class _CapturedError(Exception):
-    pass
-
-
 def argument_spec():
-    captured = {}
-
-    def fake_module(**kwargs):
-        captured.update(kwargs)
-        raise _CapturedError
-
-    with mock.patch.object(pg, "AnsibleModule", fake_module), pytest.raises(_CapturedError):
-        pg.main()
-    return captured
+    """What main() gives AnsibleModule (the spec is inline in main())."""
+    return module_kwargs(pg)
 
 
 DOC = yaml.safe_load(pg.DOCUMENTATION)
@@ -497,15 +470,7 @@ def test_documentation_matches_argument_spec():
     assert captured["supports_check_mode"] is True
     spec = captured["argument_spec"]
     options = DOC["options"]
-    assert set(options) == set(spec)
-    for name, opt in options.items():
-        arg = spec[name]
-        assert opt["description"], name
-        assert opt["type"] == arg.get("type", "str"), name
-        assert bool(opt.get("required", False)) == bool(arg.get("required", False)), name
-        assert opt.get("default") == arg.get("default"), name
-        assert opt.get("choices") == arg.get("choices"), name
-        assert opt.get("elements") == arg.get("elements"), name
+    assert_options_match_spec(options, spec)
     assert spec["password"].get("no_log") is True
 
 
