@@ -102,7 +102,7 @@ def deploy_all(pool: str, force: bool) -> list[str]:
 
 
 def _last_logs(client: Any, flow_run_id: str, limit: int = 15) -> list[dict[str, Any]]:
-    response = client.post(
+    response = client.post_idempotent(
         "logs/filter",
         json={
             "logs": {"flow_run_id": {"any_": [flow_run_id]}},

@@ -36,10 +36,22 @@ class RetryingClient(httpx.Client):
     """Retries what a busy server answers with 429/502/503/504 (SQLite under
     a burst of writes does), with backoff, as Prefect's own client does; and
     a request that got no answer in time, when repeating it is harmless: a
-    read (GET), or any request that never reached the server (connect
-    errors). A POST that timed out is not repeated: it may have created a run."""
+    read (GET, or a POST to a `/filter` endpoint through `post_idempotent`),
+    a create the server deduplicates (an idempotency key, also through
+    `post_idempotent`), or any request that never reached the server (connect
+    errors). A plain POST that timed out is not repeated: it may have
+    created something."""
 
     def request(self, method: str, *args: Any, **kwargs: Any) -> httpx.Response:
+        return self._send_with_retries(method, method.upper() == "GET", *args, **kwargs)
+
+    def post_idempotent(self, url: str, **kwargs: Any) -> httpx.Response:
+        """A POST that reads, or that the server deduplicates: repeated on timeouts too."""
+        return self._send_with_retries("POST", True, url, **kwargs)
+
+    def _send_with_retries(
+        self, method: str, repeat_timeouts: bool, *args: Any, **kwargs: Any
+    ) -> httpx.Response:
         attempts = 6
         for attempt in range(attempts):
             last = attempt == attempts - 1
@@ -49,7 +61,7 @@ class RetryingClient(httpx.Client):
                 if last:
                     raise
             except (httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ReadError):
-                if last or method.upper() != "GET":
+                if last or not repeat_timeouts:
                     raise
             else:
                 if response.status_code not in RETRY_STATUS or last:
@@ -58,7 +70,7 @@ class RetryingClient(httpx.Client):
         raise AssertionError("unreachable")
 
 
-def api_client(timeout: float = 30.0) -> httpx.Client:
+def api_client(timeout: float = 30.0) -> RetryingClient:
     """An HTTP client for the configured Prefect API, with its credentials."""
     settings = get_current_settings()
     if not settings.api.url:
@@ -78,21 +90,14 @@ def api_client(timeout: float = 30.0) -> httpx.Client:
     )
     base_url = settings.api.url.rstrip("/") + "/"
     csrf_client = f"example-{uuid.uuid4()}"
-    token = httpx.get(
-        base_url + "csrf-token",
-        params={"client": csrf_client},
-        headers=headers,
-        auth=auth,
-        timeout=timeout,
-        verify=verify,
-    )
+    options: dict[str, Any] = {"base_url": base_url, "auth": auth, "timeout": timeout}
+    with RetryingClient(headers=headers, verify=verify, **options) as probe:
+        token = probe.get("csrf-token", params={"client": csrf_client})
     if token.status_code == 200:  # 422: the server does not enforce CSRF protection
         headers.update(
             {"Prefect-Csrf-Token": token.json()["token"], "Prefect-Csrf-Client": csrf_client}
         )
-    return RetryingClient(
-        base_url=base_url, headers=headers, auth=auth, timeout=timeout, verify=verify
-    )
+    return RetryingClient(headers=headers, verify=verify, **options)
 
 
 def find_deployment(client: httpx.Client, flow_name: str, deployment_name: str) -> dict[str, Any]:
@@ -104,10 +109,20 @@ def find_deployment(client: httpx.Client, flow_name: str, deployment_name: str) 
 
 
 def create_flow_run(
-    client: httpx.Client, deployment_id: str, parameters: dict[str, Any] | None = None
+    client: RetryingClient,
+    deployment_id: str,
+    parameters: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
 ) -> dict[str, Any]:
-    response = client.post(
-        f"deployments/{deployment_id}/create_flow_run", json={"parameters": parameters or {}}
+    """One run of the deployment. The idempotency key makes the create safe
+    to repeat when its answer is lost: the server returns the run it already
+    created with that key instead of a second one."""
+    response = client.post_idempotent(
+        f"deployments/{deployment_id}/create_flow_run",
+        json={
+            "parameters": parameters or {},
+            "idempotency_key": idempotency_key or f"trigger-{uuid.uuid4()}",
+        },
     )
     response.raise_for_status()
     return response.json()

@@ -171,3 +171,57 @@ def test_a_post_that_times_out_is_not_repeated(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(httpx.ReadTimeout):
         _client(handler, monkeypatch).post("deployments/1/create_flow_run", json={})
     assert calls == ["POST"]
+
+
+def test_a_filter_that_times_out_is_repeated(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        if len(calls) < 2:
+            raise httpx.ReadTimeout("no answer", request=request)
+        return httpx.Response(200, json=[])
+
+    assert _client(handler, monkeypatch).post_idempotent("logs/filter", json={}).json() == []
+    assert calls == ["POST", "POST"]
+
+
+def test_a_create_whose_answer_is_lost_makes_one_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real server creates the run, the answer never arrives, the client
+    asks again: the idempotency key makes the server return the same run."""
+    _ensure_pool("examples")
+    deployment_id = str(
+        flow.from_source(source=str(smoke.HERE), entrypoint="basic.py:hello").deploy(
+            name="lost-answer",
+            work_pool_name="examples",
+            build=False,
+            push=False,
+            print_next_steps=False,
+            ignore_warnings=True,
+        )
+    )
+    monkeypatch.setattr(trigger_deployment.time, "sleep", lambda _seconds: None)
+    real = httpx.HTTPTransport()
+    creates = []
+
+    class LosesFirstAnswer(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            response = real.handle_request(request)
+            if request.url.path.endswith("/create_flow_run"):
+                creates.append(response.status_code)
+                if len(creates) == 1:
+                    response.read()
+                    raise httpx.ReadTimeout("answer lost", request=request)
+            return response
+
+    with trigger_deployment.api_client() as configured:
+        client = trigger_deployment.RetryingClient(
+            base_url=configured.base_url, headers=configured.headers, transport=LosesFirstAnswer()
+        )
+        with client:
+            run = trigger_deployment.create_flow_run(client, deployment_id)
+            runs = client.post_idempotent(
+                "flow_runs/filter", json={"deployments": {"id": {"any_": [deployment_id]}}}
+            ).json()
+    assert creates == [201, 200]  # created once, then found by its key
+    assert [r["id"] for r in runs] == [run["id"]]
