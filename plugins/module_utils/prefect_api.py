@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 import uuid
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -28,6 +29,15 @@ API_MUTUALLY_EXCLUSIVE = [('api_auth_string', 'api_key')]
 # FastAPI's answer for a route that does not exist (as opposed to a missing object).
 GENERIC_NOT_FOUND = 'Not Found'
 MUTATING = ('POST', 'PATCH', 'PUT', 'DELETE')
+
+# A busy or restarting server (SQLite under a burst of writes, an API server
+# behind HAProxy being replaced) answers some requests with these before doing
+# anything: any request is worth repeating after a pause. A read is also
+# repeated when it got no answer at all (-1) or a gateway error, which after a
+# write could mean the write happened: writes are not repeated then.
+REFUSED_STATUS = (429, 503)
+READ_RETRY_STATUS = (-1, 502, 504)
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 
 
 class PrefectApiError(Exception):
@@ -131,6 +141,15 @@ class FetchUrlTransport:
         self.timeout = timeout
 
     def __call__(self, method, url, payload=None, headers=None):
+        for delay in (*RETRY_DELAYS, None):
+            status, body, msg = self.once(method, url, payload, headers)
+            transient = status in REFUSED_STATUS or (
+                method == 'GET' and status in READ_RETRY_STATUS)
+            if not transient or delay is None:
+                return status, body, msg
+            time.sleep(delay)
+
+    def once(self, method, url, payload=None, headers=None):
         merged = dict(self.headers)
         merged.update(headers or {})
         merged['Accept'] = 'application/json'

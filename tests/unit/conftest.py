@@ -122,3 +122,14 @@ def demo_preset_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def demo_manifest(demo_preset_dir: Path) -> Manifest:
     return load_manifest(demo_preset_dir / "preset.yaml")
+
+
+@pytest.fixture(autouse=True)
+def _no_api_retry_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The modules' transport pauses before repeating a request to a busy
+    server; the fakes in these tests are never busy on purpose but answer
+    "unreachable" often: no real pauses."""
+    from ansible_collections.prefect_preset.prefect.plugins.module_utils import prefect_api
+
+    monkeypatch.setattr(prefect_api, "RETRY_DELAYS", (0.0, 0.0, 0.0, 0.0))
+

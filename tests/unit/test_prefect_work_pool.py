@@ -625,6 +625,39 @@ def test_transport_reads_body_and_error_body():
         assert t("GET", API + "/work_pools/x") == (500, b'{"detail":"boom"}', "HTTP Error 500")
 
 
+@pytest.mark.parametrize(
+    "method, answers, calls",
+    [
+        ("GET", [-1, -1, 200], 3),  # no answer: a read is repeated
+        ("GET", [503, 502, 504, 429, 200], 5),
+        ("GET", [-1] * 9, 5),  # gives up after the last delay, with the last answer
+        ("POST", [-1, 200], 1),  # no answer to a write: it may have happened
+        ("POST", [502, 200], 1),
+        ("POST", [503, 429, 201], 3),  # refused before doing anything: repeated
+        ("GET", [500, 200], 1),  # a server error is an answer, not a busy server
+    ],
+)
+def test_transport_repeats_only_what_is_safe_to_repeat(monkeypatch, method, answers, calls):
+    delays = []
+    monkeypatch.setattr(API_UTILS.time, "sleep", delays.append)
+    seen = []
+
+    def fake_fetch(module, url, method=None, **kw):
+        status = answers[len(seen)]
+        seen.append(method)
+        if status == -1:
+            return None, {"status": -1, "msg": "Request failed: <urlopen error timed out>"}
+        if status >= 400:
+            return None, {"status": status, "msg": f"HTTP {status}", "body": b"{}"}
+        return FakeResponse(b"{}"), {"status": status, "msg": "OK"}
+
+    with mock.patch.object(API_UTILS, "fetch_url", fake_fetch):
+        status, _body, _msg = API_UTILS.FetchUrlTransport(mock.Mock())(method, API + "/x")
+    assert seen == [method] * calls
+    assert status == answers[calls - 1]
+    assert delays == list(API_UTILS.RETRY_DELAYS[: calls - 1])
+
+
 # --- DOCUMENTATION vs argument_spec
 
 DOC = yaml.safe_load(pwp.DOCUMENTATION)
