@@ -10,6 +10,7 @@ import sys
 import tempfile
 import textwrap
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -128,8 +129,19 @@ def demo_manifest(demo_preset_dir: Path) -> Manifest:
 def _no_api_retry_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
     """The modules' transport pauses before repeating a request to a busy
     server; the fakes in these tests are never busy on purpose but answer
-    "unreachable" often: no real pauses."""
-    from ansible_collections.prefect_preset.prefect.plugins.module_utils import prefect_api
-
-    monkeypatch.setattr(prefect_api, "RETRY_DELAYS", (0.0, 0.0, 0.0, 0.0))
-
+    "unreachable" often: no real pauses. Patched where the transport reads
+    it, its function's globals: test_platforms hands the ansible_collections
+    name to Ansible's loader, so sys.modules may hold another copy."""
+    seen: set[int] = set()
+    modules = list(sys.modules.values())
+    # Plugins loaded from their files (module_harness.load_plugin) are not in
+    # sys.modules; the test modules hold them.
+    modules += [v for m in modules for v in list(vars(m).values()) if isinstance(v, ModuleType)]
+    for module in modules:
+        for attribute in ("FetchUrlTransport", "client_from_module"):
+            found = getattr(module, attribute, None)
+            function = found.__call__ if isinstance(found, type) else found
+            names = getattr(function, "__globals__", None)
+            if isinstance(names, dict) and "RETRY_DELAYS" in names and id(names) not in seen:
+                seen.add(id(names))
+                monkeypatch.setitem(names, "RETRY_DELAYS", (0.0, 0.0, 0.0, 0.0))
