@@ -7,12 +7,20 @@ on a test host with its system Python (which trusts the system store).
         --stop-file /root/stop --out result.json
 
 It stops after --seconds, or as soon as --stop-file exists.
+
+A GET whose connection closed before any answer (no status line) is sent
+once more on a new connection, as Prefect's own client does (it retries
+httpx's RemoteProtocolError and ReadError) and as HTTP allows for an
+idempotent request (RFC 9110, 9.2.2): such a request counts as failed only
+when the second attempt fails too. How often that happened is reported as
+"closed_then_retried", so a load balancer that drops connections shows.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import http.client
 import json
 import os
 import time
@@ -32,15 +40,23 @@ def main() -> None:
     auth = os.environ.get("AVAILABILITY_AUTH", "")
     headers = {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()} if auth else {}
     started = time.monotonic()
-    requests, failures = 0, []
+    requests, failures, retried = 0, [], []
+
+    def get() -> None:
+        with urllib.request.urlopen(urllib.request.Request(args.url, headers=headers), timeout=10) as answer:
+            answer.read()
+
     while time.monotonic() - started < args.seconds and not (args.stop_file and Path(args.stop_file).exists()):
         at = time.monotonic() - started
         try:
-            with urllib.request.urlopen(urllib.request.Request(args.url, headers=headers), timeout=10) as answer:
-                answer.read()
+            try:
+                get()
+            except (http.client.RemoteDisconnected, ConnectionResetError) as closed:
+                retried.append({"at": round(at, 2), "error": str(closed)})
+                get()
         except urllib.error.HTTPError as error:
             failures.append({"at": round(at, 2), "error": f"HTTP {error.code}"})
-        except (urllib.error.URLError, OSError) as error:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
             failures.append({"at": round(at, 2), "error": str(getattr(error, "reason", error))})
         requests += 1
         time.sleep(args.interval)
@@ -54,6 +70,7 @@ def main() -> None:
     with Path(args.out).open("w") as handle:
         json.dump({"requests": requests, "seconds": round(time.monotonic() - started, 1),
                    "failed": len(failures), "failures": failures[:50],
+                   "closed_then_retried": len(retried), "retries": retried[:50],
                    "longest_outage_seconds": round(longest, 2)}, handle)
 
 

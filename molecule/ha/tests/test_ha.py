@@ -134,7 +134,9 @@ def _task_runs(api: Api, run_id: str, expected: int, timeout: float = 90) -> lis
 class Availability:
     """A client on the worker host asking the API through the load balancer every
     0.1 s (GET a work pool: credentials, an API server and the database), in a
-    transient unit, until result(); which of its requests failed."""
+    transient unit, until result(); which of its requests failed. Like Prefect's
+    client, it sends a GET again when its connection closed before any answer;
+    how often that was needed is reported beside the failures."""
 
     def __init__(self, host, lb_url: str, auth: str):
         self.host = host
@@ -160,7 +162,8 @@ class Availability:
         result = json.loads(self.host.file(self.out).content_string)
         print(f"\n[ha figure] {what}: {result['failed']} of {result['requests']} requests over "
               f"{result['seconds']} s failed, longest outage {result['longest_outage_seconds']} s; "
-              f"{result['failures'][:5]}")
+              f"{result['failures'][:5]}; closed before an answer and sent again: "
+              f"{result['closed_then_retried']} {result['retries'][:5]}")
         return result
 
 
