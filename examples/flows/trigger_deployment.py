@@ -30,6 +30,7 @@ from prefect.settings import get_current_settings
 
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 RETRY_STATUS = {429, 502, 503, 504}
+RETRY_DELAYS = (2.0, 4.0, 8.0, 16.0, 32.0)
 
 
 class RetryingClient(httpx.Client):
@@ -52,22 +53,32 @@ class RetryingClient(httpx.Client):
     def _send_with_retries(
         self, method: str, repeat_timeouts: bool, *args: Any, **kwargs: Any
     ) -> httpx.Response:
-        attempts = 6
-        for attempt in range(attempts):
-            last = attempt == attempts - 1
+        # Prefect's own client waits 2, 4, 8, 16, 32 s (or what Retry-After
+        # says): a SQLite server under a burst of writes can answer 503 for
+        # several seconds in a row.
+        for delay in (*RETRY_DELAYS, None):
             try:
                 response = super().request(method, *args, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout):
-                if last:
+                if delay is None:
                     raise
             except (httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ReadError):
-                if last or not repeat_timeouts:
+                if delay is None or not repeat_timeouts:
                     raise
             else:
-                if response.status_code not in RETRY_STATUS or last:
+                if response.status_code not in RETRY_STATUS or delay is None:
                     return response
-            time.sleep(min(0.25 * 2**attempt, 4.0))
+                delay = _retry_after(response) or delay
+            time.sleep(delay)
         raise AssertionError("unreachable")
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a Retry-After header in seconds (the form Prefect sends), capped at 60."""
+    try:
+        return min(float(response.headers["Retry-After"]), 60.0)
+    except (KeyError, ValueError):
+        return None
 
 
 def api_client(timeout: float = 30.0) -> RetryingClient:

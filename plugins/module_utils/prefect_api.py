@@ -37,7 +37,7 @@ MUTATING = ('POST', 'PATCH', 'PUT', 'DELETE')
 # write could mean the write happened: writes are not repeated then.
 REFUSED_STATUS = (429, 503)
 READ_RETRY_STATUS = (-1, 502, 504)
-RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0)
 
 
 class PrefectApiError(Exception):

@@ -225,3 +225,22 @@ def test_a_create_whose_answer_is_lost_makes_one_run(monkeypatch: pytest.MonkeyP
             ).json()
     assert creates == [201, 200]  # created once, then found by its key
     assert [r["id"] for r in runs] == [run["id"]]
+
+
+def test_a_busy_server_is_given_the_time_prefects_client_gives(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """503 (SQLite locked) can last several seconds: waits grow like Prefect's
+    own client's, and a Retry-After from the server is honoured."""
+    waits: list[float] = []
+    answers = [503, 503, 503, 201]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status = answers.pop(0)
+        headers = {"Retry-After": "1"} if len(answers) == 2 else {}
+        return httpx.Response(status, headers=headers, json={"id": "run"})
+
+    client = _client(handler, monkeypatch)
+    monkeypatch.setattr(trigger_deployment.time, "sleep", waits.append)
+    assert client.post("deployments/1/create_flow_run", json={}).status_code == 201
+    assert waits == [2.0, 1.0, 8.0]

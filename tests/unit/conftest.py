@@ -144,4 +144,4 @@ def _no_api_retry_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
             names = getattr(function, "__globals__", None)
             if isinstance(names, dict) and "RETRY_DELAYS" in names and id(names) not in seen:
                 seen.add(id(names))
-                monkeypatch.setitem(names, "RETRY_DELAYS", (0.0, 0.0, 0.0, 0.0))
+                monkeypatch.setitem(names, "RETRY_DELAYS", (0.0,) * len(names["RETRY_DELAYS"]))

@@ -630,7 +630,7 @@ def test_transport_reads_body_and_error_body():
     [
         ("GET", [-1, -1, 200], 3),  # no answer: a read is repeated
         ("GET", [503, 502, 504, 429, 200], 5),
-        ("GET", [-1] * 9, 5),  # gives up after the last delay, with the last answer
+        ("GET", [-1] * 9, 6),  # gives up after the last delay, with the last answer
         ("POST", [-1, 200], 1),  # no answer to a write: it may have happened
         ("POST", [502, 200], 1),
         ("POST", [503, 429, 201], 3),  # refused before doing anything: repeated
