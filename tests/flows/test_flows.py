@@ -90,19 +90,26 @@ def test_cron_deployment_is_registered_paused() -> None:
     assert deployment["paused"] is True
 
 
-def test_trigger_by_name_creates_a_run_of_that_deployment() -> None:
+def _deploy_hello(name: str) -> str:
+    """basic.py's hello deployed as hello/NAME to the examples pool; its id."""
     _ensure_pool("examples")
-    deployment_id = flow.from_source(source=str(smoke.HERE), entrypoint="basic.py:hello").deploy(
-        name="trigger-test",
-        work_pool_name="examples",
-        build=False,
-        push=False,
-        print_next_steps=False,
-        ignore_warnings=True,
+    return str(
+        flow.from_source(source=str(smoke.HERE), entrypoint="basic.py:hello").deploy(
+            name=name,
+            work_pool_name="examples",
+            build=False,
+            push=False,
+            print_next_steps=False,
+            ignore_warnings=True,
+        )
     )
+
+
+def test_trigger_by_name_creates_a_run_of_that_deployment() -> None:
+    deployment_id = _deploy_hello("trigger-test")
     with trigger_deployment.api_client() as client:
         found = trigger_deployment.find_deployment(client, "hello", "trigger-test")
-        assert found["id"] == str(deployment_id)
+        assert found["id"] == deployment_id
         run = trigger_deployment.create_flow_run(client, found["id"], {"name": "ops"})
         assert run["deployment_id"] == found["id"] and run["parameters"] == {"name": "ops"}
         assert run["state_type"] == "SCHEDULED"
@@ -189,17 +196,7 @@ def test_a_filter_that_times_out_is_repeated(monkeypatch: pytest.MonkeyPatch) ->
 def test_a_create_whose_answer_is_lost_makes_one_run(monkeypatch: pytest.MonkeyPatch) -> None:
     """The real server creates the run, the answer never arrives, the client
     asks again: the idempotency key makes the server return the same run."""
-    _ensure_pool("examples")
-    deployment_id = str(
-        flow.from_source(source=str(smoke.HERE), entrypoint="basic.py:hello").deploy(
-            name="lost-answer",
-            work_pool_name="examples",
-            build=False,
-            push=False,
-            print_next_steps=False,
-            ignore_warnings=True,
-        )
-    )
+    deployment_id = _deploy_hello("lost-answer")
     monkeypatch.setattr(trigger_deployment.time, "sleep", lambda _seconds: None)
     real = httpx.HTTPTransport()
     creates = []
