@@ -88,6 +88,11 @@ def _argument_spec() -> dict[str, Any]:
     return yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
 
 
+def _preflight_task(name: str) -> dict[str, Any]:
+    tasks = yaml.safe_load((TASKS / "preflight.yml").read_text(encoding="utf-8"))
+    return next(task for task in tasks if task.get("name") == name)
+
+
 def _facts(family: str, scope: str) -> dict[str, Any]:
     if family == "Darwin":
         user = scope == "user"
@@ -151,15 +156,24 @@ class Host:
         self.family = family
         self.variables = variables
         self.templar = Templar(loader=_loader(), variables=variables)
+        # What preflight's "which parts of the fleet" task sets, from that task.
+        task = _preflight_task("Work out which parts of the fleet this host runs")
+        for name, expression in task["vars"].items():
+            variables[name] = self._template(expression)
+        for name, expression in task["ansible.builtin.set_fact"].items():
+            variables[name] = self._template(expression)
         # Values every artifact reads many times, resolved once (as plain data
         # they are what a play's lazy templating would give at each use).
         for name in ("__prefect_work_pools", "__prefect_worker_instances", f"__prefect_{family.lower()}_dirs"):
             variables[name] = self[name]
 
     def __getitem__(self, name: str) -> Any:
+        return self._template("{{ " + name + " }}")
+
+    def _template(self, text: str) -> Any:
         from ansible.template import trust_as_template
 
-        return self.templar.template(trust_as_template("{{ " + name + " }}"))
+        return self.templar.template(trust_as_template(text))
 
     def render(self, template: str, **extra: Any) -> str:
         """templates/TEMPLATE as the template action renders it (includes resolved)."""
