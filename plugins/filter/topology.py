@@ -74,7 +74,7 @@ def topology(
         fleet=fleet,
         is_server=is_server,
         is_worker=is_worker,
-        split=len(result["services_hosts"]) > 0,
+        services_apart=len(result["services_hosts"]) > 0,
         is_services=is_services,
         is_redis=host in result["redis_hosts"],
         is_lb=host in result["lb_hosts"],

@@ -34,7 +34,9 @@ def test_without_groups_every_host_runs_server_and_workers() -> None:
     t = of("h1", {})
     assert not t["fleet"]
     assert t["is_server"] and t["is_worker"] and t["runs_prefect"] and t["is_backend"]
-    assert not (t["is_services"] or t["is_redis"] or t["is_lb"] or t["split"] or t["is_database"])
+    assert not (
+        t["is_services"] or t["is_redis"] or t["is_lb"] or t["services_apart"] or t["is_database"]
+    )
     assert t["migration_host"] == "h1" and t["is_migration_host"]
     assert t["server_host"] == "h1"
     assert t["database_host"] == ""
@@ -69,7 +71,7 @@ def test_explicit_server_and_worker_win_over_the_groups(given: Any, expected: bo
 def test_high_availability_splits_services_from_api_servers() -> None:
     inventory = {"server": ["api1", "api2"], "services": ["bg"], "redis": ["bg"]}
     api2 = of("api2", inventory)
-    assert api2["split"] and api2["is_server"] and not api2["is_services"]
+    assert api2["services_apart"] and api2["is_server"] and not api2["is_services"]
     assert api2["migration_host"] == "api1" and not api2["is_migration_host"]
     bg = of("bg", inventory)
     assert bg["is_services"] and bg["is_redis"] and bg["is_backend"] and bg["runs_prefect"]
