@@ -31,6 +31,15 @@ options:
     type: list
     elements: path
     default: []
+  stat_only:
+    description:
+      - Files described like O(files) but never read, so without a checksum - files whose
+        content the role does not compare and which may be large (the SQLite database, which
+        can hold gigabytes, and the installer's binary).
+      - Returned in RV(files) with the others; a path given in both is described with its checksum.
+    type: list
+    elements: path
+    default: []
   stamps:
     description: Small text files whose content to return (at most 64 KiB each).
     type: list
@@ -100,7 +109,7 @@ venvs:
 files:
   description:
     - Path to exists, type (file, directory, link), owner, group, mode (octal string),
-      checksum (sha1 of files), target (of links).
+      checksum (sha1 of files, not of O(stat_only) ones), target (of links).
   type: dict
   returned: always
 stamps:
@@ -154,7 +163,7 @@ def sha1(path):
     return digest.hexdigest()
 
 
-def describe(path):
+def describe(path, checksum=True):
     try:
         st = os.lstat(path)
     except OSError:
@@ -171,7 +180,7 @@ def describe(path):
         group = str(st.st_gid)
     info = {'exists': True, 'type': kind, 'owner': owner, 'group': group,
             'mode': f'{stat.S_IMODE(st.st_mode):04o}'}
-    if kind == 'file':
+    if kind == 'file' and checksum:
         info['checksum'] = sha1(path)
     elif kind == 'link':
         info['target'] = os.readlink(path)
@@ -269,6 +278,7 @@ def main():
         argument_spec=dict(
             install_dir=dict(type='path', required=True),
             files=dict(type='list', elements='path', default=[]),
+            stat_only=dict(type='list', elements='path', default=[]),
             stamps=dict(type='list', elements='path', default=[]),
             listings=dict(type='list', elements='path', default=[]),
             unit_patterns=dict(type='list', elements='str', default=[]),
@@ -291,7 +301,8 @@ def main():
         installed_version=prefect_version(venv) if os.path.isdir(venv) else '',
         legacy_venv=os.path.isdir(venv) and not os.path.islink(venv),
         venvs=venvs,
-        files={path: describe(path) for path in p['files']},
+        files={**{path: describe(path, checksum=False) for path in p['stat_only']},
+               **{path: describe(path) for path in p['files']}},
         stamps={path: read_stamp(path) for path in p['stamps']},
         listings={path: sorted(os.listdir(path)) if os.path.isdir(path) else []
                   for path in p['listings']},

@@ -133,3 +133,21 @@ def test_configured_paths_follow_ansible_environment(monkeypatch: pytest.MonkeyP
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['/a', '/b']"
+
+
+def test_preload_callback_loads_ansible_cores_filters_and_tests_once() -> None:
+    import importlib.util
+    import sys
+
+    path = ansible_env.CALLBACK_DIR / "preset_preload.py"
+    spec = importlib.util.spec_from_file_location("preset_preload_under_test", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    callback = module.CallbackModule()
+    assert callback.CALLBACK_NEEDS_ENABLED is False  # on for every `preset run`
+    callback.v2_playbook_on_play_start(None)
+    loaded = [name for name in sys.modules if name.startswith("ansible.plugins.filter.core_")]
+    assert loaded, "ansible-core's core filters were not loaded in this process"
+    callback.v2_playbook_on_play_start(None)  # a second play: nothing more to do
+    assert [n for n in sys.modules if n.startswith("ansible.plugins.filter.core_")] == loaded

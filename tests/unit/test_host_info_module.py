@@ -220,6 +220,22 @@ def test_files(tmp_path, capsys):
     assert files[str(missing)] == {"exists": False}
 
 
+def test_stat_only_files_are_never_read(tmp_path, capsys, monkeypatch):
+    db = tmp_path / "prefect.db"
+    db.write_bytes(b"SQLite format 3\0")
+    db.chmod(0o600)
+    both = tmp_path / "config.toml"
+    both.write_bytes(b"x")
+    read = []
+    real_sha1 = hi.sha1
+    monkeypatch.setattr(hi, "sha1", lambda path: read.append(path) or real_sha1(path))
+    res = run_main(tmp_path, capsys, files=[str(both)], stat_only=[str(db), str(both)])
+    assert res["files"][str(db)] == {"exists": True, "type": "file", "owner": USER,
+                                     "group": GROUP, "mode": "0600"}
+    assert res["files"][str(both)]["checksum"] == hashlib.sha1(b"x").hexdigest()
+    assert read == [str(both)]
+
+
 def test_describe_special_modes_and_unknown_owner(tmp_path):
     f = tmp_path / "x"
     f.write_text("")
