@@ -1,6 +1,6 @@
 """topology: which parts of a fleet this host runs, from the inventory's groups.
 
-    prefect_groups | with_option_defaults(...) | first
+    ([prefect_groups] | with_option_defaults(...))[0]
       | topology(groups, inventory_hostname, prefect_server, prefect_worker,
                  prefect_database, prefect_postgresql_install)
 
