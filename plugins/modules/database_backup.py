@@ -10,19 +10,24 @@ DOCUMENTATION = r'''
 ---
 module: database_backup
 version_added: "0.2.0"
-short_description: Consistent backups of the Prefect server's database, and restores
+short_description: Consistent, checked backups of the Prefect server's database, and restores
 description:
   - With O(state=present), takes a backup into O(dest_dir), named
-    C(prefect-LABEL-YYYYmmddTHHMMSSZ.db) (SQLite) or C(.dump) (PostgreSQL), checks that
-    it is readable, and deletes the oldest backups with the same label beyond O(keep).
+    C(prefect-LABEL-YYYYmmddTHHMMSSZ.db) (SQLite) or C(.dump) (PostgreSQL), checks it, writes
+    its manifest beside it (C(.json) - this preset's, which database, Prefect version,
+    Alembic revision, SHA-256), and deletes the oldest backups with the same label beyond
+    O(keep).
   - SQLite backups use SQLite's online backup API, so the copy is consistent even while
     the server writes; the copy is then checked with C(PRAGMA quick_check).
   - PostgreSQL backups are C(pg_dump --format=custom), checked with C(pg_restore --list).
-  - With O(state=restored), restores the newest backup with the label over the database;
-    stop the Prefect server first.
+  - With O(state=restored), restores O(path) - refused unless its manifest says it is this
+    preset's backup of this kind of database and its checksum matches - or, without O(path),
+    the newest backup with the label (backups of release 0.2.0 have no manifest and are
+    restored as they are). Stop the Prefect server first.
+  - The same code (module_utils/backup.py) is the program the scheduled backup runs.
 author: prefect preset maintainers (!UNKNOWN)
 requirements:
-  - pg_dump and pg_restore (Debian package postgresql-client) for PostgreSQL.
+  - pg_dump, pg_restore and psql (Debian package postgresql-client) for PostgreSQL.
 options:
   database:
     description: Which database the server uses.
@@ -61,13 +66,21 @@ options:
     type: path
     required: true
   label:
-    description: Label in the file name, usually the Prefect version the database belongs to.
+    description: Label in the file name, the Prefect version the database belongs to.
     type: str
     required: true
   keep:
     description: Backups with this label kept after a new one is taken; older ones are deleted.
     type: int
     default: 3
+  trigger:
+    description: What took the backup, recorded in its manifest.
+    type: str
+    default: on-demand
+    choices: [upgrade, on-demand, scheduled]
+  path:
+    description: With O(state=restored), the backup to restore (else the newest with the label).
+    type: path
   owner:
     description: Owner of the backup files (the server's user).
     type: str
@@ -75,25 +88,27 @@ options:
     description: Group of the backup files.
     type: str
   state:
-    description: V(present) takes a backup; V(restored) restores the newest one with the label.
+    description: V(present) takes a backup; V(restored) restores one.
     type: str
     default: present
     choices: [present, restored]
 notes:
-  - Supports check mode; it then only says which file it would write or restore.
+  - Supports check mode; it then only says which file it would write or restore (a chosen
+    backup is still checked against its manifest).
 '''
 
 EXAMPLES = r'''
-- name: Back up the SQLite database before an upgrade from 3.7.8
+- name: Back up the SQLite database before an upgrade from 3.8.8
   prefect_preset.prefect.database_backup:
     database: sqlite
     sqlite_path: /var/lib/prefect/prefect.db
     dest_dir: /var/lib/prefect/backups
-    label: "3.7.8"
+    label: "3.8.8"
+    trigger: upgrade
     owner: prefect
     group: prefect
 
-- name: Restore the newest 3.7.8 backup of a PostgreSQL database
+- name: Restore a chosen backup of a PostgreSQL database
   prefect_preset.prefect.database_backup:
     database: postgresql
     host: 127.0.0.1
@@ -101,7 +116,8 @@ EXAMPLES = r'''
     user: prefect
     password: "{{ vault_prefect_db_password }}"
     dest_dir: /var/lib/prefect/backups
-    label: "3.7.8"
+    label: "3.9.1"
+    path: /var/lib/prefect/backups/prefect-3.9.1-20261205T020000Z.dump
     state: restored
 '''
 
@@ -110,9 +126,9 @@ path:
   description: The backup written, or restored from.
   returned: always
   type: str
-  sample: /var/lib/prefect/backups/prefect-3.7.8-20261121T101500Z.db
+  sample: /var/lib/prefect/backups/prefect-3.9.1-20261121T101500Z.db
 size:
-  description: Size of the backup in bytes (0 in check mode).
+  description: Size of the backup in bytes (0 in check mode for a new one).
   returned: always
   type: int
 removed:
@@ -120,174 +136,105 @@ removed:
   returned: always
   type: list
   elements: str
+revision:
+  description: The Alembic revision of the database in the backup (empty in check mode, or unknown).
+  returned: always
+  type: str
+manifest:
+  description: The restored backup's manifest (empty for a backup of release 0.2.0).
+  returned: when O(state=restored)
+  type: dict
 '''
 
 import os
-import re
 import sqlite3
-import time
-from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule
-
-EXTENSIONS = {'sqlite': 'db', 'postgresql': 'dump'}
-
-
-class BackupError(Exception):
-    """A backup or restore that cannot be done; the message says why."""
-
-
-def backup_name(label, database, now=None):
-    stamp = time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now))
-    return f'prefect-{label}-{stamp}.{EXTENSIONS[database]}'
-
-
-def backups(dest_dir, label, database):
-    """Backups with exactly this label, oldest first (the timestamp sorts)."""
-    if not os.path.isdir(dest_dir):
-        return []
-    name = re.compile(rf'prefect-{re.escape(label)}-\d{{8}}T\d{{6}}Z\.{EXTENSIONS[database]}$')
-    return sorted(os.path.join(dest_dir, n) for n in os.listdir(dest_dir) if name.match(n))
+from ansible_collections.prefect_preset.prefect.plugins.module_utils.backup import (
+    BackupError,
+    PostgreSQL,
+    backup_name,
+    backups,
+    manifest_path,
+    read_manifest,
+    restore,
+    sqlite_restore,
+    take,
+)
 
 
-def sqlite_uri(path):
-    """A read-only SQLite URI for any path (#, ? and % are escaped)."""
-    return Path(path).absolute().as_uri() + '?mode=ro'
-
-
-def remove_partial(path):
-    if os.path.exists(path):
-        os.unlink(path)
-
-
-def sqlite_backup(source, dest):
-    if not os.path.isfile(source):
-        raise BackupError(f'no SQLite database at {source}')
-    partial = dest + '.partial'
-    try:
-        src = sqlite3.connect(sqlite_uri(source), uri=True)
-        try:
-            dst = sqlite3.connect(partial)
-            try:
-                src.backup(dst)
-                check = dst.execute('PRAGMA quick_check').fetchone()[0]
-            finally:
-                dst.close()
-        finally:
-            src.close()
-        if check != 'ok':
-            raise BackupError(f'the copy of {source} failed its integrity check: {check}')
-        os.replace(partial, dest)
-    finally:
-        remove_partial(partial)
-
-
-def sqlite_restore(backup, target):
-    src = sqlite3.connect(sqlite_uri(backup), uri=True)
-    try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
-
-
-class PostgreSQL:
-    def __init__(self, module):
-        self.module = module
-        p = module.params
-        missing = [k for k in ('host', 'name', 'user') if not p.get(k)]
-        if missing:
-            raise BackupError('database=postgresql needs ' + ', '.join(missing))
-        self.env = {
-            'PGHOST': p['host'], 'PGPORT': str(p['port']), 'PGDATABASE': p['name'],
-            'PGUSER': p['user'], 'PGSSLMODE': p['sslmode'], 'PGCONNECT_TIMEOUT': '10',
-        }
-        if p.get('password'):
-            self.env['PGPASSWORD'] = p['password']
-        if p.get('ca_file'):
-            self.env['PGSSLROOTCERT'] = p['ca_file']
-        self.where = f"{p['user']}@{p['host']}:{p['port']}/{p['name']}"
-
-    def run(self, tool, *args):
-        binary = self.module.get_bin_path(tool)
-        if binary is None:
-            raise BackupError(f'{tool} not found on this host: install postgresql-client')
-        rc, out, err = self.module.run_command([binary, '--no-password', *args],
-                                               environ_update=self.env)
-        if rc != 0:
-            why = err.strip() or out.strip()
-            raise BackupError(f'{tool} for {self.where} failed (exit {rc}): {why}')
-        return out
-
-    def backup(self, dest):
-        partial = dest + '.partial'
-        try:
-            self.run('pg_dump', '--format=custom', f'--file={partial}')
-            self.run('pg_restore', '--list', partial)
-            os.replace(partial, dest)
-        finally:
-            remove_partial(partial)
-
-    def restore(self, backup):
-        self.run('pg_restore', '--clean', '--if-exists', '--no-owner', '--single-transaction',
-                 f"--dbname={self.env['PGDATABASE']}", backup)
-
-
-def take(module):
+def _postgresql(module):
     p = module.params
+    return PostgreSQL(p['host'], p['port'], p['name'], p['user'], p.get('password') or '',
+                      p['sslmode'], p.get('ca_file') or '',
+                      runner=lambda argv, env: module.run_command(argv, environ_update=env),
+                      which=module.get_bin_path)
+
+
+def _own(module, path):
+    module.set_owner_if_different(path, module.params['owner'], False)
+    module.set_group_if_different(path, module.params['group'], False)
+
+
+def _check_source(p):
+    if p['database'] == 'sqlite':
+        if not p.get('sqlite_path'):
+            raise BackupError('database=sqlite needs sqlite_path')
+        if p['state'] == 'present' and not os.path.isfile(p['sqlite_path']):
+            raise BackupError(f"no SQLite database at {p['sqlite_path']}")
+
+
+def take_backup(module):
+    p = module.params
+    _check_source(p)
     dest_dir = p['dest_dir']
-    if p['database'] == 'sqlite' and not p.get('sqlite_path'):
-        raise BackupError('database=sqlite needs sqlite_path')
-    if p['database'] == 'sqlite' and not os.path.isfile(p['sqlite_path']):
-        raise BackupError(f"no SQLite database at {p['sqlite_path']}")
     dest = os.path.join(dest_dir, backup_name(p['label'], p['database']))
-    # A backup of the same second is replaced, not counted twice.
-    older = [b for b in backups(dest_dir, p['label'], p['database']) if b != dest]
-    removable = older[:max(0, len(older) - (p['keep'] - 1))]
     if module.check_mode:
-        return dict(changed=True, path=dest, size=0, removed=removable)
-    if not os.path.isdir(dest_dir):
-        os.makedirs(dest_dir, mode=0o700)
-        module.set_owner_if_different(dest_dir, p['owner'], False)
-        module.set_group_if_different(dest_dir, p['group'], False)
-    if p['database'] == 'sqlite':
-        if not p.get('sqlite_path'):
-            raise BackupError('database=sqlite needs sqlite_path')
-        sqlite_backup(p['sqlite_path'], dest)
-    else:
-        PostgreSQL(module).backup(dest)
-    os.chmod(dest, 0o600)
-    module.set_owner_if_different(dest, p['owner'], False)
-    module.set_group_if_different(dest, p['group'], False)
-    for old in removable:
-        os.unlink(old)
-    return dict(changed=True, path=dest, size=os.path.getsize(dest), removed=removable)
+        # A backup of the same second is replaced, not counted twice.
+        older = [b for b in backups(dest_dir, p['label'], p['database']) if b != dest]
+        removable = older[:max(0, len(older) - (p['keep'] - 1))]
+        return dict(changed=True, path=dest, size=0, removed=removable, revision='')
+    created = not os.path.isdir(dest_dir)
+    postgresql = _postgresql(module) if p['database'] == 'postgresql' else None
+    result = take(p['database'], dest_dir, p['label'], p['keep'], p['trigger'],
+                  p.get('sqlite_path') or '', postgresql)
+    if created:
+        _own(module, dest_dir)
+    for path in (result['path'], manifest_path(result['path'])):
+        _own(module, path)
+    return dict(changed=True, path=result['path'], size=result['size'],
+                removed=result['removed'], revision=result['revision'])
 
 
-def restore(module):
+def restore_backup(module):
     p = module.params
-    found = backups(p['dest_dir'], p['label'], p['database'])
-    if not found:
-        raise BackupError(
-            f"no backup labelled {p['label']} in {p['dest_dir']}: nothing to restore from")
-    newest = found[-1]
-    if module.check_mode:
-        return dict(changed=True, path=newest, size=os.path.getsize(newest), removed=[])
-    if p['database'] == 'sqlite':
-        if not p.get('sqlite_path'):
-            raise BackupError('database=sqlite needs sqlite_path')
-        for suffix in ('-wal', '-shm'):
-            if os.path.exists(p['sqlite_path'] + suffix):
-                os.unlink(p['sqlite_path'] + suffix)
-        sqlite_restore(newest, p['sqlite_path'])
-        module.set_owner_if_different(p['sqlite_path'], p['owner'], False)
-        module.set_group_if_different(p['sqlite_path'], p['group'], False)
+    _check_source(p)
+    chosen = p.get('path')
+    if chosen:
+        manifest = read_manifest(chosen, p['database'])
     else:
-        PostgreSQL(module).restore(newest)
-    return dict(changed=True, path=newest, size=os.path.getsize(newest), removed=[])
+        found = backups(p['dest_dir'], p['label'], p['database'])
+        if not found:
+            raise BackupError(
+                f"no backup labelled {p['label']} in {p['dest_dir']}: nothing to restore from")
+        chosen = found[-1]
+        # Backups of release 0.2.0 have no manifest: restored as they are.
+        manifest = (read_manifest(chosen, p['database'])
+                    if os.path.exists(manifest_path(chosen)) else {})
+    result = dict(changed=True, path=chosen, size=os.path.getsize(chosen), removed=[],
+                  revision=manifest.get('alembic_revision', ''), manifest=manifest)
+    if module.check_mode:
+        return result
+    postgresql = _postgresql(module) if p['database'] == 'postgresql' else None
+    if manifest:
+        restore(chosen, p['database'], p.get('sqlite_path') or '', postgresql)
+    elif p['database'] == 'sqlite':
+        sqlite_restore(chosen, p['sqlite_path'])
+    else:
+        postgresql.restore(chosen)
+    if p['database'] == 'sqlite':
+        _own(module, p['sqlite_path'])
+    return result
 
 
 def main():
@@ -307,6 +254,9 @@ def main():
             dest_dir=dict(type='path', required=True),
             label=dict(type='str', required=True),
             keep=dict(type='int', default=3),
+            trigger=dict(type='str', default='on-demand',
+                         choices=['upgrade', 'on-demand', 'scheduled']),
+            path=dict(type='path'),
             owner=dict(type='str'),
             group=dict(type='str'),
             state=dict(type='str', default='present', choices=['present', 'restored']),
@@ -316,7 +266,8 @@ def main():
     if module.params['keep'] < 1:
         module.fail_json(msg=f"keep must be 1 or more, got {module.params['keep']}")
     try:
-        result = take(module) if module.params['state'] == 'present' else restore(module)
+        result = (take_backup(module) if module.params['state'] == 'present'
+                  else restore_backup(module))
     except (BackupError, sqlite3.Error, OSError) as error:
         module.fail_json(msg=str(error))
     module.exit_json(**result)

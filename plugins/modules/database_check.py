@@ -64,6 +64,11 @@ server_version_num:
   description: The server's version as a number.
   returned: success
   type: int
+size:
+  description:
+    - The database's size in bytes (pg_database_size), which an upgrade's backup needs room for.
+  returned: success
+  type: int
 '''
 
 import asyncio
@@ -108,9 +113,10 @@ async def probe(args, timeout):
         number = int(await connection.fetchval('SHOW server_version_num'))
         trgm = await connection.fetchval(
             "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'")
+        size = await connection.fetchval('SELECT pg_database_size(current_database())')
     finally:
         await connection.close()
-    return version, number, trgm
+    return version, number, trgm, size
 
 
 def main():
@@ -133,7 +139,7 @@ def main():
     if args['password']:
         module.no_log_values.add(args['password'])
     try:
-        version, number, trgm = asyncio.run(probe(args, p['timeout']))
+        version, number, trgm, size = asyncio.run(probe(args, p['timeout']))
     except asyncpg.InvalidPasswordError:
         module.fail_json(msg=f'PostgreSQL refused the password of {where}.')
     except asyncpg.InvalidCatalogNameError:
@@ -152,7 +158,7 @@ def main():
     if not trgm:
         module.fail_json(msg=f'The PostgreSQL server for {where} lacks the pg_trgm extension '
                              '(postgresql-contrib), which Prefect needs.')
-    module.exit_json(changed=False, server_version=version, server_version_num=number)
+    module.exit_json(changed=False, server_version=version, server_version_num=number, size=size)
 
 
 if __name__ == '__main__':

@@ -66,9 +66,25 @@ options:
     elements: str
     default: []
   python:
-    description: The system Python whose version to return.
+    description: The system Python whose version to return as RV(python_version).
     type: path
     default: /usr/bin/python3
+  pythons:
+    description:
+      - Python interpreters whose MAJOR.MINOR to return in RV(pythons) (those that do not
+        exist or do not run are returned with an empty version), for choosing the one that
+        builds the virtualenvs.
+    type: list
+    elements: path
+    default: []
+  space:
+    description:
+      - Paths whose file system to describe in RV(space) (free bytes for an unprivileged
+        user, the device); a path that does not exist yet is described by its nearest
+        existing parent.
+    type: list
+    elements: path
+    default: []
 notes:
   - Supports check mode (it never changes anything).
 '''
@@ -106,10 +122,21 @@ venvs:
   type: list
   elements: str
   returned: always
+pythons:
+  description: Path to MAJOR.MINOR, or empty when it does not exist or does not run.
+  type: dict
+  returned: always
+space:
+  description:
+    - Path to free (bytes available), device (id of its file system) and measured (the
+      existing path described).
+  type: dict
+  returned: always
 files:
   description:
     - Path to exists, type (file, directory, link), owner, group, mode (octal string),
-      checksum (sha1 of files, not of O(stat_only) ones), target (of links).
+      size (of files, in bytes), checksum (sha1 of files, not of O(stat_only) ones),
+      target (of links).
   type: dict
   returned: always
 stamps:
@@ -180,6 +207,8 @@ def describe(path, checksum=True):
         group = str(st.st_gid)
     info = {'exists': True, 'type': kind, 'owner': owner, 'group': group,
             'mode': f'{stat.S_IMODE(st.st_mode):04o}'}
+    if kind == 'file':
+        info['size'] = st.st_size
     if kind == 'file' and checksum:
         info['checksum'] = sha1(path)
     elif kind == 'link':
@@ -273,6 +302,16 @@ def python_version(module, python):
     return out.strip() if rc == 0 else ''
 
 
+def space(path):
+    """Free bytes and device of the file system that holds (or would hold) path."""
+    measured = os.path.abspath(path)
+    while not os.path.exists(measured) and measured != os.path.dirname(measured):
+        measured = os.path.dirname(measured)
+    fs = os.statvfs(measured)
+    return {'free': fs.f_bavail * fs.f_frsize, 'device': os.stat(measured).st_dev,
+            'measured': measured}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -285,6 +324,8 @@ def main():
             packages=dict(type='list', elements='str', default=[]),
             users=dict(type='list', elements='str', default=[]),
             python=dict(type='path', default='/usr/bin/python3'),
+            pythons=dict(type='list', elements='path', default=[]),
+            space=dict(type='list', elements='path', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -297,6 +338,8 @@ def main():
     module.exit_json(
         changed=False,
         python_version=python_version(module, p['python']),
+        pythons={path: python_version(module, path) for path in p['pythons']},
+        space={path: space(path) for path in p['space']},
         systemd=os.path.isdir('/run/systemd/system'),
         installed_version=prefect_version(venv) if os.path.isdir(venv) else '',
         legacy_venv=os.path.isdir(venv) and not os.path.islink(venv),

@@ -36,7 +36,8 @@ class FakeConnection:
     def __init__(self, version, number, trgm):
         self.answers = {"SHOW server_version": version, "SHOW server_version_num": str(number),
                         "SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'":
-                            trgm}
+                            trgm,
+                        "SELECT pg_database_size(current_database())": 123456789}
         self.closed = False
 
     async def fetchval(self, sql):
@@ -159,6 +160,7 @@ def test_success(capsys):
     assert rc == 0, res
     assert res["changed"] is False
     assert res["server_version"] == VERSION_15 and res["server_version_num"] == 150014
+    assert res["size"] == 123456789  # what an upgrade's backup must find room for
     assert connection.closed
     assert fake.calls == [{"timeout": 3, "host": "db.example", "port": 6543, "user": "bob",
                            "password": PASSWORD, "database": "flows"}]
@@ -264,7 +266,7 @@ def test_documentation_has_required_sections():
     for key in ("module", "short_description", "description", "options", "author"):
         assert DOC.get(key), key
     assert DOC["module"] == "database_check"
-    assert set(yaml.safe_load(dc.RETURN)) == {"server_version", "server_version_num"}
+    assert set(yaml.safe_load(dc.RETURN)) == {"server_version", "server_version_num", "size"}
     assert isinstance(yaml.safe_load(dc.EXAMPLES), list)
 
 

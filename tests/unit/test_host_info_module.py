@@ -211,7 +211,7 @@ def test_files(tmp_path, capsys):
     files = res["files"]
     assert files[str(f)] == {
         "exists": True, "type": "file", "owner": USER, "group": GROUP, "mode": "0640",
-        "checksum": hashlib.sha1(b"[server]\nport = 4200\n").hexdigest()}
+        "size": 21, "checksum": hashlib.sha1(b"[server]\nport = 4200\n").hexdigest()}
     assert files[str(link)]["type"] == "link"
     assert files[str(link)]["target"] == "config.toml"
     assert "checksum" not in files[str(link)]
@@ -231,7 +231,7 @@ def test_stat_only_files_are_never_read(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(hi, "sha1", lambda path: read.append(path) or real_sha1(path))
     res = run_main(tmp_path, capsys, files=[str(both)], stat_only=[str(db), str(both)])
     assert res["files"][str(db)] == {"exists": True, "type": "file", "owner": USER,
-                                     "group": GROUP, "mode": "0600"}
+                                     "group": GROUP, "mode": "0600", "size": 16}
     assert res["files"][str(both)]["checksum"] == hashlib.sha1(b"x").hexdigest()
     assert read == [str(both)]
 
@@ -398,6 +398,28 @@ def test_python_version_empty_when_it_does_not_run(tmp_path, capsys):
     res = run_main(tmp_path, capsys, commands=Commands(python=(127, "", "bad interpreter")),
                    python=str(python))
     assert res["python_version"] == ""
+
+
+def test_pythons_report_each_candidates_version_or_empty(tmp_path, capsys):
+    present = tmp_path / "python3.12"
+    present.write_text("#!/bin/sh\n")
+    present.chmod(0o755)
+    missing = tmp_path / "python3.99"
+    commands = Commands(python=(0, "3.12\n", ""))
+    res = run_main(tmp_path, capsys, commands=commands, pythons=[str(present), str(missing)])
+    assert res["pythons"] == {str(present): "3.12", str(missing): ""}
+    assert str(missing) not in [run[0] for run in commands.runs]
+
+
+def test_space_describes_the_nearest_existing_parent(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    res = run_main(tmp_path, capsys, space=[str(data), str(data / "backups" / "deeper")])
+    here, below = res["space"][str(data)], res["space"][str(data / "backups" / "deeper")]
+    assert here["measured"] == below["measured"] == str(data)
+    fs = os.statvfs(data)
+    assert abs(here["free"] - fs.f_bavail * fs.f_frsize) < 64 << 20  # the disk moves a little
+    assert here["device"] == data.stat().st_dev
 
 
 def test_never_changed_even_in_check_mode(tmp_path, capsys):

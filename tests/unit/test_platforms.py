@@ -156,6 +156,16 @@ class Host:
         self.family = family
         self.variables = variables
         self.templar = Templar(loader=_loader(), variables=variables)
+        # What preflight's release task sets, from that task.
+        task = _preflight_task("Work out what the preset knows of Prefect {{ prefect_version }}")
+        for name, expression in task["ansible.builtin.set_fact"].items():
+            variables[name] = self._template(expression)
+        # The Python the platform's preflight chooses (system_python when given).
+        given = variables["prefect_system_python"]
+        variables["__prefect_python_choice"] = {
+            "path": given if given is not None else variables["__prefect_family_system_python"],
+            "packages": [],
+        }
         # What preflight's "which parts of the fleet" task sets, from that task.
         task = _preflight_task("Work out which parts of the fleet this host runs")
         for name, expression in task["vars"].items():
@@ -234,9 +244,9 @@ def test_system_scope_plists_run_as_the_service_users_with_throttled_keepalive()
 
     server = plists["io.prefect.server"]
     assert server["UserName"] == "prefect" and server["GroupName"] == "prefect"
-    assert server["ProgramArguments"][:2] == ["/opt/prefect/venvs/3.8.8/bin/python", "/opt/prefect/bin/prefect-launch"]
+    assert server["ProgramArguments"][:2] == ["/opt/prefect/venvs/3.9.1/bin/python", "/opt/prefect/bin/prefect-launch"]
     assert _command(server) == [
-        "/opt/prefect/venvs/3.8.8/bin/prefect", "server", "start", "--host", "127.0.0.1", "--port", "4200",
+        "/opt/prefect/venvs/3.9.1/bin/prefect", "server", "start", "--host", "127.0.0.1", "--port", "4200",
     ]
     options = _launcher_options(server["ProgramArguments"])
     assert options["--env-file"] == ["/etc/prefect/server.env"]
@@ -262,7 +272,7 @@ def test_system_scope_plists_run_as_the_service_users_with_throttled_keepalive()
         "/etc/prefect/client.env", "/etc/prefect/workers/default-1.env",
     ]
     assert _command(worker) == [
-        "/opt/prefect/venvs/3.8.8/bin/prefect", "worker", "start", "--pool", "default",
+        "/opt/prefect/venvs/3.9.1/bin/prefect", "worker", "start", "--pool", "default",
         "--name", "mac1-default-1", "--type", "process", "--install-policy", "never",
         "--no-create-pool-if-not-found",
     ]
@@ -315,7 +325,7 @@ def test_non_default_values_reach_the_plists() -> None:
     assert server["UserName"] == "pfsrv"
     assert _command(server)[-4:] == ["--host", "0.0.0.0", "--port", "4300"]
     # Escaped for XML, read back intact.
-    assert server["ProgramArguments"][0] == "/opt/pre&fect/venvs/3.8.8/bin/python"
+    assert server["ProgramArguments"][0] == "/opt/pre&fect/venvs/3.9.1/bin/python"
     assert server["EnvironmentVariables"]["PREFECT_PROFILES_PATH"] == "/etc/pf<conf>/config.toml"
     assert server["StandardOutPath"] == "/Volumes/logs/prefect/server/launchd.log"
     etl2 = plists["io.prefect.worker.etl-2"]
@@ -328,7 +338,7 @@ def test_non_default_values_reach_the_plists() -> None:
 def test_a_host_without_a_worker_has_only_the_server_job_and_leftovers_are_unloaded() -> None:
     host = Host("Darwin", worker=False)
     host.variables["__prefect_host"] = {
-        "installed_version": "3.8.8",
+        "installed_version": "3.9.1",
         "listings": {"/Library/LaunchDaemons": ["io.prefect.worker.old-1.plist", "com.other.plist"]},
     }
     jobs = host["__prefect_darwin_jobs"]
@@ -410,7 +420,7 @@ def test_windows_services_run_the_launcher_as_their_own_accounts() -> None:
     services = _services(host)
     assert set(services) == {"prefect-server", "prefect-worker-default-1"}
     app = WIN_ROOT + "\\app"
-    python = app + "\\venvs\\3.8.8\\Scripts\\python.exe"
+    python = app + "\\venvs\\3.9.1\\Scripts\\python.exe"
 
     server = services["prefect-server"]
     assert server["application"] == python
@@ -420,7 +430,7 @@ def test_windows_services_run_the_launcher_as_their_own_accounts() -> None:
         "--env-file", WIN_ROOT + "\\config\\env\\server.env",
         "--log", WIN_ROOT + "\\logs\\server\\server.log",
         "--log-max-bytes", "10485760", "--log-backups", "5",
-        "--", app + "\\venvs\\3.8.8\\Scripts\\prefect.exe", "server", "start",
+        "--", app + "\\venvs\\3.9.1\\Scripts\\prefect.exe", "server", "start",
         "--host", "127.0.0.1", "--port", "4200",
     ]
     assert server["app_environment"] == {
@@ -439,7 +449,7 @@ def test_windows_services_run_the_launcher_as_their_own_accounts() -> None:
         WIN_ROOT + "\\config\\env\\client.env", WIN_ROOT + "\\config\\workers\\default-1.env",
     ]
     assert args[args.index("--") + 1 :] == [
-        app + "\\venvs\\3.8.8\\Scripts\\prefect.exe", "worker", "start", "--pool", "default",
+        app + "\\venvs\\3.9.1\\Scripts\\prefect.exe", "worker", "start", "--pool", "default",
         "--name", "WIN1-default-1", "--type", "process", "--install-policy", "never",
         "--no-create-pool-if-not-found",
     ]
@@ -465,7 +475,7 @@ def test_windows_non_default_values_reach_the_services() -> None:
     services = _services(host)
     assert set(services) == {"prefect-server", "prefect-worker-etl-1", "prefect-worker-etl-2"}
     assert services["prefect-server"]["arguments"][-4:] == ["--host", "0.0.0.0", "--port", "4300"]
-    assert services["prefect-server"]["application"] == "D:\\Prefect\\venvs\\3.8.8\\Scripts\\python.exe"
+    assert services["prefect-server"]["application"] == "D:\\Prefect\\venvs\\3.9.1\\Scripts\\python.exe"
     etl2 = services["prefect-worker-etl-2"]
     assert etl2["arguments"][-2:] == ["--work-queue", "high"]
     assert _launcher_options(etl2["arguments"])["--log"] == ["E:\\logs\\prefect\\workers\\etl-2.log"]
@@ -547,7 +557,7 @@ def test_windows_env_files_parse_with_the_launcher() -> None:
     worker = templates[WIN_ROOT + "\\config\\workers\\default-1.env"]
     env = launch.parse_env(host.render(worker["src"], **worker["template_vars"]))
     assert env["PREFECT_WORKER_POOL"] == "default"
-    assert env["PREFECT_WORKER_VENV"] == WIN_ROOT + "\\app\\venvs\\3.8.8"
+    assert env["PREFECT_WORKER_VENV"] == WIN_ROOT + "\\app\\venvs\\3.9.1"
 
 
 def test_windows_config_toml_and_wrapper() -> None:
@@ -561,9 +571,9 @@ def test_windows_config_toml_and_wrapper() -> None:
     assert wrapper[0] == "@echo off"
     assert all(line.startswith("rem") for line in wrapper[1:-1] if line)
     assert wrapper[-1] == (
-        f'"{WIN_ROOT}\\app\\venvs\\3.8.8\\Scripts\\python.exe" "{WIN_ROOT}\\app\\bin\\prefect-launch.py"'
+        f'"{WIN_ROOT}\\app\\venvs\\3.9.1\\Scripts\\python.exe" "{WIN_ROOT}\\app\\bin\\prefect-launch.py"'
         f' --env-file "{WIN_ROOT}\\config\\env\\client.env"'
-        f' -- "{WIN_ROOT}\\app\\venvs\\3.8.8\\Scripts\\prefect.exe" %*'
+        f' -- "{WIN_ROOT}\\app\\venvs\\3.9.1\\Scripts\\prefect.exe" %*'
     )
     (envvar,) = [a for a in host.artifacts() if a["kind"] == "envvar"]
     assert envvar == {"kind": "envvar", "name": "PREFECT_PROFILES_PATH",
@@ -694,7 +704,7 @@ def test_darwin_users_and_groups_are_listed_for_removal_only_in_system_scope() -
 # --- The OS families' variables ---------------------------------------------------------------
 
 # Keys one family has for its own steps (names of its own, not read by shared files).
-FAMILY_ONLY = re.compile(r"^__prefect_(darwin|windows|el|selinux)_")
+FAMILY_ONLY = re.compile(r"^__prefect_(darwin|windows|linux|el|selinux)_")
 # Shared keys proposed with macOS and Windows (flows.yml and smoke-test.yml write
 # as __prefect_root_user:__prefect_root_group instead of root:root); tolerated
 # as missing from the Linux families until vars/main.yml defines them.

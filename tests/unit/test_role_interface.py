@@ -111,7 +111,11 @@ def _failed_task(result: subprocess.CompletedProcess[str]) -> tuple[str, str]:
             "Check parameter patterns and ranges",
             "prefect_server_port: 70000 is above the maximum 65535",
         ),
-        ({"prefect_version": "latest"}, "Check parameter patterns and ranges", "prefect_version"),
+        (
+            {"prefect_version": "latest"},
+            "Check that the preset can run Prefect latest",
+            "version 'latest' is not a Prefect release number",
+        ),
         (
             {"prefect_work_pools": [{"name": "bad name"}]},
             "Check parameter patterns and ranges",

@@ -18,6 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "common"))
 from prefect_api import Api, journal
+from release import DEFAULT_VERSION
 
 AUTH_HOSTS = {"prefect-bookworm"}
 SECRET = "admin:molecule-secret"
@@ -121,8 +122,8 @@ def test_secrets_are_only_in_the_root_only_env_files(host):
         return
     server = host.file("/etc/prefect/server.env").content_string
     client = host.file("/etc/prefect/client.env").content_string
-    assert "PREFECT_SERVER_API_AUTH_STRING='admin:molecule-secret'" in server
-    assert "PREFECT_API_AUTH_STRING='admin:molecule-secret'" in client
+    assert 'PREFECT_SERVER_API_AUTH_STRING="admin:molecule-secret"' in server
+    assert 'PREFECT_API_AUTH_STRING="admin:molecule-secret"' in client
     assert "PREFECT_SERVER_" not in client
     found = host.run("grep -rl molecule-secret /etc /opt/prefect /var/lib /usr/local/bin 2>/dev/null").stdout.split()
     assert sorted(found) == ["/etc/prefect/client.env", "/etc/prefect/server.env"]
@@ -144,7 +145,7 @@ def test_the_worker_user_cannot_read_the_servers_secrets_or_data(host):
         ("/var/lib/prefect", "prefect", "prefect", 0o700),
         ("/var/lib/prefect-worker", "prefect-worker", "prefect-worker", 0o700),
         ("/opt/prefect", "root", "root", 0o755),
-        ("/opt/prefect/venvs/3.8.8/bin/prefect", "root", "root", 0o755),
+        (f"/opt/prefect/venvs/{DEFAULT_VERSION}/bin/prefect", "root", "root", 0o755),
         ("/opt/prefect/bin/prefect-worker-drain", "root", "root", 0o755),
         ("/usr/local/bin/prefect", "root", "root", 0o755),
         ("/etc/systemd/system/prefect-server.service", "root", "root", 0o644),
@@ -159,7 +160,7 @@ def test_file_owners_and_modes(host, path, user, group, mode):
 
 def test_active_virtualenv_is_the_versioned_one(host):
     venv = host.file("/opt/prefect/venv")
-    assert venv.is_symlink and venv.linked_to == "/opt/prefect/venvs/3.8.8"
+    assert venv.is_symlink and venv.linked_to == f"/opt/prefect/venvs/{DEFAULT_VERSION}"
 
 
 @pytest.mark.parametrize(("name", "home"), [("prefect", "/var/lib/prefect"), ("prefect-worker", "/var/lib/prefect-worker")])
@@ -245,13 +246,13 @@ def test_pinned_version_and_dependency_lock(host):
     out = host.run("/opt/prefect/venv/bin/python -m pip freeze --all")
     assert out.rc == 0, out.stderr
     installed = {line.split("==")[0].lower(): line.split("==")[1] for line in out.stdout.split() if "==" in line}
-    assert installed["prefect"] == "3.8.8"
+    assert installed["prefect"] == DEFAULT_VERSION
     assert installed["fastapi"] == "0.150.0"
 
 
 def test_bytecode_is_compiled_at_install(host):
     # The services cannot write to the virtualenv: without this every flow run compiles Prefect again.
-    out = host.run("find /opt/prefect/venvs/3.8.8/lib -path '*/site-packages/prefect/__pycache__/flows.*.pyc'")
+    out = host.run(f"find /opt/prefect/venvs/{DEFAULT_VERSION}/lib -path '*/site-packages/prefect/__pycache__/flows.*.pyc'")
     assert out.stdout.strip(), "no compiled bytecode in the virtualenv"
 
 

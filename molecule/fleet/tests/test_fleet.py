@@ -21,6 +21,7 @@ import testinfra
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "common"))
 from converge import converge
 from prefect_api import Api, journal
+from release import DEFAULT_VERSION
 
 SERVER = "fleet-server"
 WORKERS = ["fleet-etl-1", "fleet-etl-2"]
@@ -119,7 +120,7 @@ def test_the_pools_package_is_in_its_virtualenv_only():
         pool = host.run(f"{venv}/bin/python -c 'import tabulate; print(tabulate.__version__)'")
         assert pool.rc == 0 and pool.stdout.strip() == "0.9.0", pool.stderr
         prefect = host.run(f"{venv}/bin/python -c 'import prefect; print(prefect.__version__)'")
-        assert prefect.stdout.strip() == "3.8.8"
+        assert prefect.stdout.strip() == DEFAULT_VERSION
         assert host.run("/opt/prefect/venv/bin/python -c 'import tabulate'").rc != 0
 
 

@@ -10,6 +10,7 @@ and are the ones the README quotes."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import shlex
 import subprocess
@@ -199,7 +200,7 @@ def test_the_api_servers_and_services_share_redis_and_postgresql(data):
         assert 'PREFECT_SERVER_EVENTS_MESSAGING_BROKER = "prefect_redis.messaging"' in config
         assert 'PREFECT_SERVER_WORKER_CHANNEL_CLEANUP_QUEUE_STORAGE = "prefect_redis.cleanup_queue"' in config
         env = host.run("cat /etc/prefect/server.env").stdout
-        assert "PREFECT_SERVER_DOCKET_URL='redis://:" in env and f"@{address}:6379/1'" in env
+        assert 'PREFECT_SERVER_DOCKET_URL="redis://:' in env and f'@{address}:6379/1"' in env
         database = "127.0.0.1" if host is data else address
         assert f"@{database}:5432/prefect" in env
 
@@ -259,9 +260,11 @@ def test_redis_needs_its_password_and_postgresql_accepts_the_backends_only(data,
     answer = etl.run(f"bash -c {shlex.quote(ping)}")
     assert answer.stdout.startswith("-NOAUTH"), answer.stdout + answer.stderr
     hba = data.run("cat /etc/postgresql/15/main/pg_hba.conf").stdout
-    for name in APIS:
-        assert f"hostssl prefect prefect {_address(name)}/32 scram-sha-256" in hba
-    assert _address(WORKERS) not in hba
+    # By the network the API servers are in (a re-addressed one still gets in), TLS only.
+    subnet = str(ipaddress.ip_network(f"{address}/24", strict=False))
+    block = hba.split("# BEGIN prefect preset")[1].split("# END prefect preset")[0]
+    assert [line for line in block.splitlines()[1:] if line.strip()] == [
+        f"hostssl prefect prefect {subnet} scram-sha-256"], block
     redis_conf = data.file("/etc/prefect/redis.conf")
     assert (redis_conf.user, redis_conf.group, redis_conf.mode) == ("root", "redis", 0o640)
 
@@ -322,6 +325,55 @@ def test_a_killed_api_server_loses_no_request_and_no_run(etl, api, auth, lb_url)
     assert _wait(api, run) == ["COMPLETED"]
     assert victim.service("prefect-server.service").is_running, journal(victim, "prefect-server.service")
     assert victim.run("systemctl show -p NRestarts --value prefect-server.service").stdout.strip() == "1"
+
+
+def _network(name: str) -> str:
+    inspect = subprocess.run(["podman", "inspect", "--format", "{{json .NetworkSettings.Networks}}", name],
+                             capture_output=True, text=True, check=True)
+    [network] = json.loads(inspect.stdout)
+    return network
+
+
+def _podman(*args: str) -> None:
+    done = subprocess.run(["podman", *args], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, (args, done.stderr)
+
+
+def test_an_api_server_back_with_a_new_address_serves_again_with_no_converge(data, etl, api, auth, lb_url):
+    """A replaced VM, a new DHCP lease: ha-api-1 stops, comes back on another address of its
+    network, and serves again - HAProxy finds it by name, PostgreSQL accepts its network."""
+    name, other = APIS
+    old = ipaddress.ip_address(_address(name))
+    new = str(old + 100 if int(old) % 256 < 150 else old - 100)
+    probe = Availability(etl, lb_url, auth)
+    network = _network(name)
+    _podman("stop", "--time", "10", name)
+    _podman("network", "disconnect", network, name)
+    _podman("network", "connect", "--ip", new, network, name)
+    _podman("start", name)
+    assert _address(name) == new
+    victim = _host(name)
+    deadline = time.monotonic() + 180
+    while victim.run("curl -fsS http://127.0.0.1:4200/api/ready").rc != 0:
+        assert time.monotonic() < deadline, journal(victim, "prefect-server.service", 80)
+        time.sleep(3)
+    # Only the re-addressed server left behind the load balancer: it must serve.
+    _stopped_for(_host(other), 8)
+    try:
+        deployment = _deploy(etl, "basic.py:etl", "ha-etl")
+        assert _wait(api, _runs(api, deployment, 2)) == ["COMPLETED"] * 2
+        since = data.run("date +%s").stdout.strip()
+        for _ in range(6):
+            api.get("/work_pools/etl")
+        log = data.run(f"journalctl -u haproxy --since @{since} --no-pager -o cat").stdout
+        assert f"prefect_api/{name} " in log, log[-2000:]
+    finally:
+        started = _host(other).run("systemctl start prefect-server.service")
+        assert started.rc == 0, journal(_host(other), "prefect-server.service")
+    time.sleep(5)
+    result = probe.result(f"{name} stopped and back on a new address ({old} -> {new}), then {other} stopped")
+    # While ha-api-1 was down, ha-api-2 served; while ha-api-2 was down, the re-addressed one.
+    assert result["failed"] == 0, result
 
 
 def _latest_scheduled(api: Api, deployment: str) -> datetime:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "common"))
 from prefect_api import Api, journal
+from release import DEFAULT_VERSION
 
 HOST = "upgrade-release"
 testinfra_hosts = [f"podman://{HOST}"]
@@ -17,7 +18,7 @@ testinfra_hosts = [f"podman://{HOST}"]
 
 def test_the_layout_moved_over(host):
     venv = host.file("/opt/prefect/venv")
-    assert venv.is_symlink and venv.linked_to == "/opt/prefect/venvs/3.8.8"
+    assert venv.is_symlink and venv.linked_to == f"/opt/prefect/venvs/{DEFAULT_VERSION}"
     assert not host.file("/opt/prefect/uv").exists
     assert not host.file("/opt/prefect/requirements.txt").exists
     assert not host.file("/etc/prefect/prefect.env").exists

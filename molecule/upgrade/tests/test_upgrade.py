@@ -1,28 +1,56 @@
-"""Prefect upgrades that keep history (host upgrade-prefect, converged at
-3.7.8): 3.7.8 -> 3.8.8 backs up, migrates and keeps every run, deployment and
-pool; going back is refused unless allow_downgrade, which restores the 3.7.8
-backup.
+"""Upgrades sized for real databases, backups that run on their own, and restores, on one
+host (upgrade-prefect: SQLite, converged at Prefect 3.8.8, its data directory a 400 MB
+file system of its own).
 
-The tests run in order and build on each other (one host, one history)."""
+In order, one history: 20,000 flow runs of history through Prefect's own database layer;
+an upgrade refused before anything stops because the backup would not fit (the numbers
+said, 3.8.8 still serving); a failed upgrade that says where the backup is; the upgrade
+to the default release keeping every row, at the release's Alembic head, saying how long
+the server was down; scheduled backups (the timer, keep, a copy, the command after,
+metrics, a full disk failing the unit visibly); a restore drill (runs added and a
+deployment deleted after a backup, the backup restored, exactly what it held is back,
+the workers run new flows, a second converge changes nothing, a tampered backup is
+refused); a downgrade refused; allow_downgrade restoring the 3.8.8 backup.
+
+The tests run in order and build on each other."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "common"))
 from converge import converge
-from prefect_api import Api
+from history_run import history
+from prefect_api import Api, journal
+from release import DEFAULT_VERSION, HEADS
 
 HOST = "upgrade-prefect"
 testinfra_hosts = [f"podman://{HOST}"]
-# Alembic heads of the two releases (SQLite).
-HEAD = {"3.7.8": "79e7a60e43d8", "3.8.8": "a3b9c7d2e5f1"}
-BEFORE: dict[str, set[str]] = {}
+OLD = "3.8.8"
+BACKUPS = "/var/lib/prefect/backups"
+COPIES = "/srv/backup-copies"
+METRICS = "/srv/node-exporter"
+STATE: dict[str, Any] = {}
+# The scheduled backups' parameters, kept in every converge from the test that
+# turns them on (a converge without them removes the timer, a change of state).
+SCHEDULE = {
+    "prefect_backup_schedule": "*-*-* 03:00",
+    "prefect_backup_keep": 2,
+    "prefect_backup_copy_dir": COPIES,
+    "prefect_backup_textfile_dir": METRICS,
+    "prefect_backup_command": 'echo "shipped $1" >> /var/lib/prefect/shipped.log',
+}
+# What the upgrade must keep, row for row (the converge's smoke test adds runs).
+KEPT = ("flow", "flow_run", "task_run", "flow_run_state", "task_run_state", "deployment",
+        "work_pool", "variable", "block_document", "automation", "log")
 
 
 @pytest.fixture
@@ -30,83 +58,191 @@ def api(host) -> Api:
     return Api(host)
 
 
-def _sqlite(host, sql: str) -> str:
-    code = f"import sqlite3; print(sqlite3.connect('file:/var/lib/prefect/prefect.db?mode=ro', uri=True).execute({sql!r}).fetchone()[0])"
-    out = host.run(f"python3 -c {shlex.quote(code)}")
-    assert out.rc == 0, out.stderr
-    return out.stdout.strip()
-
-
-def _inventory(api: Api) -> dict[str, set[str]]:
-    return {
-        "flow_runs": {r["id"] for r in api.post("/flow_runs/filter", {"limit": 200})},
-        "deployments": {d["id"] for d in api.post("/deployments/filter", {})},
-        "work_pools": {p["name"] for p in api.post("/work_pools/filter", {})},
-    }
-
-
-def _prefect_version(host) -> str:
+def _version(host) -> str:
     return host.run("/opt/prefect/venv/bin/python -c 'import prefect; print(prefect.__version__)'").stdout.strip()
 
 
-def test_starts_at_378_with_history(host, api):
-    assert _prefect_version(host) == "3.7.8"
-    assert host.file("/opt/prefect/venv").linked_to == "/opt/prefect/venvs/3.7.8"
-    runs = api.post("/flow_runs/filter", {"flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}, "limit": 200})
-    assert len(runs) >= 9  # the smoke runs at 3.7.8
-    BEFORE.update(_inventory(api))
+def _said(result) -> str:
+    return " ".join(result.stdout.split())
+
+
+def _backups(host, directory: str = BACKUPS, version: str = DEFAULT_VERSION) -> list[str]:
+    names = host.run(f"ls {directory}").stdout.split()
+    return sorted(n for n in names if re.fullmatch(rf"prefect-{re.escape(version)}-\d{{8}}T\d{{6}}Z\.db", n))
+
+
+def _kept(before: dict[str, Any], after: dict[str, Any]) -> None:
+    lost = {k: (before[k], after[k]) for k in KEPT if after[k] < before[k]}
+    assert not lost, f"rows lost (before, after): {lost}"
+
+
+def test_starts_at_3_8_8_with_a_year_of_history(host, api):
+    assert _version(host) == OLD
+    filled = history(host, HOST, "fill", "--flow-runs", "20000", "--task-runs-per-flow-run", "1")
+    print(f"history: {filled['flow_runs']} flow runs in {filled['seconds']} s")
+    STATE["before"] = history(host, HOST, "count")
+    assert STATE["before"]["flow_run"] >= 20000 and STATE["before"]["task_run"] >= 20000
+    STATE["samples"] = {i: api.get(f"/flow_runs/{i}")["state_type"] for i in filled["sample_flow_run_ids"]}
+    size = int(host.run("stat -c %s /var/lib/prefect/prefect.db").stdout)
+    print(f"database: {size / 2**20:.0f} MiB")
+    assert size > 150 * 2**20
+
+
+def test_an_upgrade_that_would_fill_the_disk_is_refused_before_anything_stops(host):
+    refused = converge(HOST, prefect_version=DEFAULT_VERSION)
+    said = _said(refused)
+    assert refused.returncode != 0
+    assert re.search(rf"Upgrading from Prefect {OLD} to {DEFAULT_VERSION} needs [\d,]+ MiB free on the file "
+                     r"system of /var/lib/prefect/backups \(the backup, a copy of the database: [\d,]+ MiB; the "
+                     r"migration, room for new indexes and the write-ahead log: [\d,]+ MiB; and 64 MiB to spare\), "
+                     r"and it has [\d,]+ MiB free\. The database is [\d,]+ MiB\.", said), said[-3000:]
+    assert f"Nothing was changed; Prefect {OLD} keeps running." in said
+    assert "changed=0" in refused.stdout
+    assert not host.file(f"/opt/prefect/venvs/{DEFAULT_VERSION}").exists
+    assert host.service("prefect-server.service").is_running
+    assert _version(host) == OLD
+    # Room is made: the next upgrade fits.
+    assert host.run("mount -o remount,size=1200m /var/lib/prefect").rc == 0
 
 
 def test_a_failed_upgrade_says_where_the_backup_is_and_how_to_go_back(host):
     # A migration that cannot open its database: the upgrade stops after the backup.
     broken = converge(
         HOST,
-        prefect_version="3.8.8",
+        prefect_version=DEFAULT_VERSION,
         prefect_settings={"PREFECT_SERVER_DATABASE_CONNECTION_URL": "sqlite+aiosqlite:////nonexistent/prefect.db"},
     )
     assert broken.returncode != 0
-    assert "Upgrading from Prefect 3.7.8 to 3.8.8" in broken.stdout
-    message = re.search(r"The change from Prefect 3\.7\.8 to\s+3\.8\.8 did not complete\..*?virtualenv", broken.stdout, re.S)
+    assert f"Upgrading from Prefect {OLD} to {DEFAULT_VERSION}" in broken.stdout
+    message = re.search(rf"The change from Prefect {re.escape(OLD)} to\s+{re.escape(DEFAULT_VERSION)} did not complete\..*?virtualenv",
+                        broken.stdout, re.S)
     assert message, broken.stdout[-4000:]
     text = " ".join(message.group(0).split())
-    backup = re.search(r"/var/lib/prefect/backups/prefect-3\.7\.8-\d{8}T\d{6}Z\.db", text)
+    backup = re.search(rf"{BACKUPS}/prefect-{re.escape(OLD)}-\d{{8}}T\d{{6}}Z\.db", text)
     assert backup and host.file(backup.group(0)).exists, text
-    assert "version: 3.7.8 and allow_downgrade: true" in text
+    assert f"version: {OLD} and allow_downgrade: true" in text
 
 
-def test_converging_again_completes_the_upgrade_and_keeps_everything(host, api):
-    upgraded = converge(HOST, prefect_version="3.8.8")
+def test_the_upgrade_keeps_every_row_reaches_the_head_and_says_how_long_the_server_was_down(host, api):
+    upgraded = converge(HOST, prefect_version=DEFAULT_VERSION)
     assert upgraded.returncode == 0, upgraded.stdout[-5000:]
-    assert _prefect_version(host) == "3.8.8"
-    assert host.file("/opt/prefect/venv").linked_to == "/opt/prefect/venvs/3.8.8"
-    assert _sqlite(host, "SELECT version_num FROM alembic_version") == HEAD["3.8.8"]
-    after = _inventory(api)
-    for kind, ids in BEFORE.items():
-        assert ids <= after[kind], f"{kind} lost in the upgrade: {ids - after[kind]}"
-    backups = host.run("ls /var/lib/prefect/backups").stdout.split()
-    [backup] = [b for b in backups if re.fullmatch(r"prefect-3\.7\.8-\d{8}T\d{6}Z\.db", b)]
-    code = (f"import sqlite3; db = sqlite3.connect('file:/var/lib/prefect/backups/{backup}?mode=ro', uri=True);"
-            "print(db.execute('PRAGMA integrity_check').fetchone()[0], db.execute('SELECT version_num FROM alembic_version').fetchone()[0],"
-            " db.execute('SELECT count(*) FROM flow_run').fetchone()[0])")
-    check, head, runs = host.run(f"python3 -c {shlex.quote(code)}").stdout.split()
-    assert (check, head) == ("ok", HEAD["3.7.8"]) and int(runs) == len(BEFORE["flow_runs"])
-    assert host.file(f"/var/lib/prefect/backups/{backup}").mode == 0o600
+    said = _said(upgraded)
+    down = re.search(r"the Prefect server on upgrade-prefect was down for ([\d.]+) s, of which the migration took "
+                     r"([\d:.]+)", said)
+    assert down, said[-3000:]
+    print(f"upgrade {OLD} -> {DEFAULT_VERSION}: server down {down.group(1)} s, migration {down.group(2)}")
+    assert _version(host) == DEFAULT_VERSION
+    after = history(host, HOST, "count")
+    assert after["alembic_revision"] == HEADS[DEFAULT_VERSION]["sqlite"]
+    _kept(STATE["before"], after)
+    for run_id, state in STATE["samples"].items():
+        assert api.get(f"/flow_runs/{run_id}")["state_type"] == state
+    [backup] = _backups(host, version=OLD)
+    manifest = json.loads(host.file(f"{BACKUPS}/{backup}.json").content_string)
+    assert manifest["prefect_version"] == OLD and manifest["trigger"] == "upgrade"
+    assert manifest["alembic_revision"] == HEADS[OLD]["sqlite"]
+    assert host.file(f"{BACKUPS}/{backup}").mode == 0o600
+
+
+def test_scheduled_backups_keep_copy_ship_and_report(host):
+    host.run(f"install -d -o prefect -g prefect -m 0700 {COPIES} {METRICS}")
+    scheduled = converge(HOST, prefect_version=DEFAULT_VERSION, **SCHEDULE)
+    assert scheduled.returncode == 0, scheduled.stdout[-4000:]
+    timer = host.service("prefect-backup.timer")
+    assert timer.is_enabled and timer.is_running
+    assert "03:00:00" in host.run("systemctl show prefect-backup.timer --property NextElapseUSecRealtime --value").stdout
+    for _ in range(3):
+        started = host.run("systemctl start prefect-backup.service")
+        assert started.rc == 0, journal(host, "prefect-backup.service")
+        time.sleep(1.1)  # backups are named by the second
+    kept = _backups(host)
+    assert len(kept) == 2, kept
+    assert _backups(host, COPIES) == kept
+    assert _backups(host, version=OLD), "the upgrade's backup of 3.8.8 is not the schedule's to prune"
+    for name in kept:
+        manifest = json.loads(host.file(f"{BACKUPS}/{name}.json").content_string)
+        assert manifest["trigger"] == "scheduled" and manifest["alembic_revision"] == HEADS[DEFAULT_VERSION]["sqlite"]
+        check = host.run(f"python3 -c \"import sqlite3; print(sqlite3.connect('file:{BACKUPS}/{name}?mode=ro', uri=True)"
+                         ".execute('PRAGMA quick_check').fetchone()[0])\"")
+        assert check.stdout.strip() == "ok"
+    shipped = host.file("/var/lib/prefect/shipped.log").content_string.splitlines()
+    assert len(shipped) == 3 and shipped[-1] == f"shipped {BACKUPS}/{kept[-1]}"
+    metrics = host.file(f"{METRICS}/prefect_backup.prom").content_string
+    assert "prefect_backup_last_run_success 1" in metrics and "prefect_backup_last_size_bytes" in metrics
+    STATE["scheduled"] = f"{BACKUPS}/{kept[-1]}"
+
+
+def test_a_backup_that_cannot_be_written_fails_the_unit_visibly(host):
+    assert host.run(f"mount -t tmpfs -o size=1m,uid=prefect,gid=prefect tmpfs {COPIES}").rc == 0
+    try:
+        failed = host.run("systemctl start prefect-backup.service")
+        assert failed.rc != 0
+        assert host.run("systemctl is-failed prefect-backup.service").stdout.strip() == "failed"
+        assert "backup failed: copying" in journal(host, "prefect-backup.service")
+        assert "prefect_backup_last_run_success 0" in host.file(f"{METRICS}/prefect_backup.prom").content_string
+    finally:
+        host.run(f"umount {COPIES}")
+        host.run("systemctl reset-failed prefect-backup.service")
+
+
+def _sqlite(host, sql: str) -> str:
+    code = f"import sqlite3; print(sqlite3.connect('file:/var/lib/prefect/prefect.db?mode=ro', uri=True).execute({sql!r}).fetchone()[0])"
+    return host.run(f"python3 -c {shlex.quote(code)}").stdout.strip()
+
+
+def test_restore_drill(host, api):
+    backup = STATE["scheduled"]
+    held = history(host, HOST, "count")
+    # A bad day after the backup: more runs, a deployment deleted.
+    history(host, HOST, "fill", "--flow-runs", "500", "--days", "1")
+    deployment = api.post("/deployments/filter", {"work_pools": {"name": {"any_": ["history-pool"]}}, "limit": 1})[0]
+    api.delete(f"/deployments/{deployment['id']}")
+    assert history(host, HOST, "count")["flow_run"] == held["flow_run"] + 500
+
+    # A backup whose content changed since it was taken is refused, nothing changed.
+    tampered = "/var/lib/prefect/backups/tampered.db"
+    host.run(f"cp -p {backup} {tampered} && cp -p {backup}.json {tampered}.json && printf x | dd of={tampered} bs=1 seek=4096 conv=notrunc")
+    refused = converge(HOST, prefect_version=DEFAULT_VERSION, prefect_restore=tampered, **SCHEDULE)
+    assert refused.returncode != 0
+    assert f"Cannot restore: {tampered} does not match its manifest" in _said(refused)
+    assert "changed=0" in refused.stdout
+    host.run(f"rm -f {tampered} {tampered}.json")
+
+    restored = converge(HOST, prefect_version=DEFAULT_VERSION, prefect_restore=backup, **SCHEDULE)
+    assert restored.returncode == 0, restored.stdout[-5000:]
+    said = _said(restored)
+    assert f"Restoring {backup} (Prefect {DEFAULT_VERSION}" in said
+    assert re.search(rf"Restored {re.escape(backup)} \(\d+ bytes\); the Prefect server on upgrade-prefect was down for", said), said[-3000:]
+    now = history(host, HOST, "count")
+    # Exactly what the backup held (the smoke test of this converge excepted: it runs
+    # only when the host's state changed, which a restore does not).
+    assert {k: now[k] for k in KEPT} == {k: held[k] for k in KEPT}
+    assert api.get(f"/deployments/{deployment['id']}")["name"] == deployment["name"]
+    # The workers run new flows on the restored database.
+    hello = api.get("/deployments/name/hello/smoke")
+    run = api.post(f"/deployments/{hello['id']}/create_flow_run", {})
+    deadline = time.monotonic() + 120
+    while api.get(f"/flow_runs/{run['id']}")["state_type"] != "COMPLETED":
+        assert time.monotonic() < deadline, journal(host, "prefect-worker@default-1.service")
+        time.sleep(2)
+    again = converge(HOST, prefect_version=DEFAULT_VERSION, prefect_restore=backup, **SCHEDULE)
+    assert again.returncode == 0 and re.search(r"changed=0\s", again.stdout), again.stdout[-3000:]
+    assert "was restored already" in _said(again)
 
 
 def test_going_back_is_refused_and_changes_nothing(host):
-    refused = converge(HOST, prefect_version="3.7.8")
+    refused = converge(HOST, prefect_version=OLD)
     assert refused.returncode != 0
-    assert "runs Prefect 3.8.8; version 3.7.8 is older" in refused.stdout, refused.stdout[-3000:]
+    assert f"runs Prefect {DEFAULT_VERSION}; version {OLD} is older" in _said(refused), refused.stdout[-3000:]
     assert re.search(r"changed=0\s", refused.stdout), refused.stdout[-1500:]
-    assert _prefect_version(host) == "3.8.8"
+    assert _version(host) == DEFAULT_VERSION
     assert host.service("prefect-server.service").is_running
 
 
-def test_allow_downgrade_restores_the_378_backup(host, api):
-    back = converge(HOST, prefect_version="3.7.8", prefect_allow_downgrade=True)
+def test_allow_downgrade_restores_the_3_8_8_backup(host, api):
+    back = converge(HOST, prefect_version=OLD, prefect_allow_downgrade=True)
     assert back.returncode == 0, back.stdout[-5000:]
-    assert _prefect_version(host) == "3.7.8"
-    assert _sqlite(host, "SELECT version_num FROM alembic_version") == HEAD["3.7.8"]
-    restored = _inventory(api)
-    assert restored["flow_runs"] >= BEFORE["flow_runs"]
+    assert _version(host) == OLD
+    assert _sqlite(host, "SELECT version_num FROM alembic_version") == HEADS[OLD]["sqlite"]
+    _kept(STATE["before"], history(host, HOST, "count"))
     assert host.service("prefect-worker@default-1.service").is_running

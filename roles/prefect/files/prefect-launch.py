@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import IO
 
 LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
-DOUBLE_QUOTED_ESCAPE = re.compile(r"\\([\"\\$`])")
+DOUBLE_QUOTED_ESCAPED = frozenset('"\\$`')
 CHUNK = 65536
 
 
@@ -65,11 +65,27 @@ def _unquote(value: str, where: str) -> str:
             raise EnvFileError(f"{where}: the single-quoted value is not closed (or holds a quote)")
         return value[1:-1]
     if value.startswith('"'):
-        inner = value[1:-1]
-        if len(value) < 2 or not value.endswith('"') or re.search(r'(?<!\\)"', inner):
-            raise EnvFileError(f"{where}: the double-quoted value is not closed")
-        return DOUBLE_QUOTED_ESCAPE.sub(r"\1", inner)
+        return _double_quoted(value, where)
     return value.strip()
+
+
+def _double_quoted(value: str, where: str) -> str:
+    """As sh and systemd read "...": a backslash keeps the next of \\ " $ ` literal."""
+    out: list[str] = []
+    index = 1
+    while index < len(value):
+        char = value[index]
+        if char == "\\" and index + 1 < len(value) and value[index + 1] in DOUBLE_QUOTED_ESCAPED:
+            out.append(value[index + 1])
+            index += 2
+            continue
+        if char == '"':
+            if value[index + 1 :].strip():
+                raise EnvFileError(f"{where}: text after the double-quoted value")
+            return "".join(out)
+        out.append(char)
+        index += 1
+    raise EnvFileError(f"{where}: the double-quoted value is not closed")
 
 
 def read_env_file(path: str) -> dict[str, str]:

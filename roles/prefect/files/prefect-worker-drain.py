@@ -12,7 +12,15 @@ stopped. A run cancelled from the UI meanwhile is stopped as the worker would.
 When the whole system is shutting down it does not wait: it marks the runs
 Crashed with the reason, so retries and automations can act at once.
 
-    prefect-worker-drain --timeout 1800 --unit prefect-worker@etl-1.service MAINPID
+systemd runs ExecStop= also when the worker died on its own (killed by the
+out-of-memory killer, or `systemctl kill`), without a MAINPID. Then every
+active run this worker submitted (--worker: the runs' prefect.worker.name
+label) whose process is gone is marked Crashed at once, with a message that
+says so: only a lost host has to wait for the heartbeat automation. Runs
+whose processes survived the worker are drained as above.
+
+    prefect-worker-drain --timeout 1800 --unit prefect-worker@etl-1.service \\
+        --worker HOST-etl-1 MAINPID
 
 Runs as the unit's user, with the unit's environment (API URL and credentials).
 Prints what it does to the journal; the preset's play shows those lines.
@@ -24,6 +32,7 @@ import argparse
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -75,6 +84,17 @@ def stop_processes(procs: Path, pids: set[int], exclude: set[int]) -> None:
             time.sleep(0.2)
 
 
+def alive(pid: int) -> bool:
+    """Whether a process exists (one of another unit's user namespace answers EPERM)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def system_stopping() -> bool:
     state = subprocess.run(
         ["systemctl", "is-system-running"], capture_output=True, text=True, check=False
@@ -97,6 +117,29 @@ class Api:
     def runs_of(self, pids: set[int]) -> dict[str, tuple[int, str]] | None:
         """Active runs of this pool whose process is one of `pids`: id -> (pid, state type).
         None when the API cannot be asked (it may be restarting too)."""
+        runs = self._active_runs()
+        if runs is None:
+            return None
+        found = {}
+        for run in runs:
+            pid = str(run.infrastructure_pid or "").rpartition(":")[2]
+            if pid.isdigit() and int(pid) in pids:
+                found[str(run.id)] = (int(pid), run.state_type.value)
+        return found
+
+    def orphans(self, worker: str) -> list[str]:
+        """Active runs this worker submitted (the label prefect.worker.name the process worker
+        gives each run) whose process is gone."""
+        found = []
+        for run in self._active_runs() or []:
+            labels = dict(getattr(run, "labels", None) or {})
+            pid = str(run.infrastructure_pid or "").rpartition(":")[2]
+            gone = not (pid.isdigit() and alive(int(pid)))
+            if labels.get("prefect.worker.name") == worker and gone:
+                found.append(str(run.id))
+        return sorted(found)
+
+    def _active_runs(self) -> list | None:
         from prefect.client.schemas.filters import (
             FlowRunFilter,
             FlowRunFilterState,
@@ -107,7 +150,7 @@ class Api:
         from prefect.client.schemas.objects import StateType
 
         try:
-            runs = self._client.read_flow_runs(
+            return self._client.read_flow_runs(
                 flow_run_filter=FlowRunFilter(
                     state=FlowRunFilterState(
                         type=FlowRunFilterStateType(any_=[StateType(s) for s in self.ACTIVE])
@@ -119,12 +162,6 @@ class Api:
         except Exception as error:
             say(f"could not list the pool's runs: {error}")
             return None
-        found = {}
-        for run in runs:
-            pid = str(run.infrastructure_pid or "").rpartition(":")[2]
-            if pid.isdigit() and int(pid) in pids:
-                found[str(run.id)] = (int(pid), run.state_type.value)
-        return found
 
     def set_state(self, run_id: str, kind: str, message: str) -> None:
         from prefect.states import Cancelled, Crashed
@@ -140,6 +177,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--timeout", type=float, required=True, help="seconds to wait for runs")
     parser.add_argument("--unit", required=True, help="the unit's name, for messages")
+    parser.add_argument("--worker", default="", help="the worker's name (its runs' label)")
     parser.add_argument("mainpid", nargs="?", default="", help="the worker's PID ($MAINPID)")
     args = parser.parse_args()
 
@@ -152,10 +190,24 @@ def main() -> int:
     # The killed worker stays in the cgroup until systemd has reaped it.
     exclude = {os.getpid(), os.getppid(), *([int(args.mainpid)] if args.mainpid.isdigit() else [])}
     pids = remaining(procs, exclude)
+    api: Api | None = None
+    if not args.mainpid.isdigit():  # the worker died on its own: its dead runs crashed
+        api = Api(os.environ.get("PREFECT_WORKER_POOL", ""))
+        host = socket.gethostname()
+        orphans = api.orphans(args.worker) if args.worker else []
+        message = (
+            f"Crashed: {args.unit} on {host} died (its worker was killed - out of memory, or "
+            "a kill - and this run's process with it). Marked at once by the prefect preset's "
+            "worker unit, so that retries and automations can act."
+        )
+        for run_id in orphans:
+            api.set_state(run_id, "CRASHED", message)
+        if orphans:
+            say(f"{args.unit} died: marked {len(orphans)} run(s) Crashed: {', '.join(orphans)}")
     if not pids:
         say(f"{args.unit}: no flow run in flight")
         return 0
-    api = Api(os.environ.get("PREFECT_WORKER_POOL", ""))
+    api = api or Api(os.environ.get("PREFECT_WORKER_POOL", ""))
     runs = api.runs_of(pids) or {}
 
     if system_stopping():
