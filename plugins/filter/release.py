@@ -25,7 +25,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from packaging.specifiers import SpecifierSet
+try:
+    from packaging.specifiers import SpecifierSet
+except ImportError:  # ansible-test's import check runs without it
+    SpecifierSet = None
 
 DOCUMENTATION = r"""
 name: release
@@ -72,6 +75,15 @@ _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 _PYTHONS = ["3.15", "3.14", "3.13", "3.12", "3.11", "3.10"]
 
 
+def _specifiers(requires: str) -> Any:
+    """packaging's SpecifierSet; ansible-core requires packaging, so it is there."""
+    if SpecifierSet is None:
+        raise ImportError(
+            "the Python package 'packaging' is missing from the controller's Python; "
+            "ansible-core requires it: reinstall ansible-core")
+    return SpecifierSet(requires)
+
+
 def version_key(version: str) -> tuple[int, int, int]:
     """(major, minor, patch) of a MAJOR.MINOR.PATCH string; ValueError otherwise."""
     match = _VERSION.match(str(version))
@@ -116,7 +128,7 @@ def release(
     requires = result["requires_python"] or (
         str(by_version[tested[-1]].get("requires_python", "")) if tested else ""
     )
-    result["python_minors"] = [v for v in _PYTHONS if SpecifierSet(requires).contains(v)]
+    result["python_minors"] = [v for v in _PYTHONS if _specifiers(requires).contains(v)]
     result["python_min"] = result["python_minors"][-1] if result["python_minors"] else ""
     supported = _supported_text(tested, oldest)
     try:

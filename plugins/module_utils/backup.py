@@ -361,7 +361,8 @@ def write_textfile(textfile_dir, ok, result, started):
 
 
 def _arguments(argv):
-    parser = argparse.ArgumentParser(prog='prefect-backup', description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(prog='prefect-backup',
+                                     description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--database', choices=sorted(EXTENSIONS), required=True)
     parser.add_argument('--sqlite-path', default='')
     parser.add_argument('--sslmode', default='')
@@ -380,6 +381,11 @@ def _arguments(argv):
     return parser.parse_args(argv)
 
 
+def _say(text, stream=None):
+    """One line of the program's report (stdout, or stderr for the failure)."""
+    (stream or sys.stdout).write(text + '\n')
+
+
 def main(argv=None):
     """The scheduled backup: take, check, keep N, copy, run the post command, report."""
     args = _arguments(argv)
@@ -394,15 +400,15 @@ def main(argv=None):
             postgresql = PostgreSQL.from_url(url, args.sslmode, args.ca_file)
         result = take(args.database, args.dest_dir, args.version, args.keep, args.trigger,
                       args.sqlite_path, postgresql)
-        print(f"backup: {result['path']} ({result['size']} bytes, revision "
-              f"{result['revision'] or 'none'}, sha256 {result['sha256']})")
+        _say(f"backup: {result['path']} ({result['size']} bytes, revision "
+             f"{result['revision'] or 'none'}, sha256 {result['sha256']})")
         for old in result['removed']:
-            print(f'backup: removed {old} (keep {args.keep})')
+            _say(f'backup: removed {old} (keep {args.keep})')
         if args.copy_dir:
             copied = copy_to(result['path'], args.copy_dir)
-            print(f'backup: copied to {copied}')
+            _say(f'backup: copied to {copied}')
             for old in prune(args.copy_dir, args.version, args.database, args.keep):
-                print(f'backup: removed {old} (keep {args.keep})')
+                _say(f'backup: removed {old} (keep {args.keep})')
         if args.post_command:
             done = subprocess.run(['/bin/sh', '-c', args.post_command, 'prefect-backup',
                                    result['path']],
@@ -412,9 +418,9 @@ def main(argv=None):
             if done.returncode != 0:
                 raise BackupError(f'the post command exited {done.returncode}: '
                                   f'{args.post_command}')
-            print('backup: post command done')
+            _say('backup: post command done')
     except (BackupError, OSError, sqlite3.Error) as error:
-        print(f'backup failed: {error}', file=sys.stderr)
+        _say(f'backup failed: {error}', sys.stderr)
         if args.textfile_dir:
             write_textfile(args.textfile_dir, False, result, started)
         return 1
@@ -424,4 +430,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    raise SystemExit(main())

@@ -91,9 +91,9 @@ import re
 import ssl
 import urllib.error
 import urllib.parse
-import urllib.request
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import open_url
 
 PYPI = 'https://pypi.org/simple'
 ACCEPT = 'application/vnd.pypi.simple.v1+json, text/html;q=0.1'
@@ -133,7 +133,7 @@ def file_version(project, filename):
                      if filename.endswith(ext)), None)
         if stem is None:
             return None
-        dist, _, version = stem.rpartition('-')
+        dist, version = stem.rpartition('-')[::2]
     return version if normalize(dist) == normalize(project) else None
 
 
@@ -156,10 +156,9 @@ def read_index(url, name, ca_bundle, timeout):
     headers = {'Accept': ACCEPT, 'User-Agent': 'prefect-preset'}
     if authorization:
         headers['Authorization'] = authorization
-    context = ssl.create_default_context(cafile=ca_bundle or None)
     try:
-        with urllib.request.urlopen(urllib.request.Request(page, headers=headers),
-                                    timeout=timeout, context=context) as answer:
+        with open_url(page, headers=headers, timeout=timeout, ca_path=ca_bundle or None,
+                      http_agent='prefect-preset', force_basic_auth=False) as answer:
             body = answer.read().decode('utf-8', 'replace')
             content_type = answer.headers.get('Content-Type', '')
     except urllib.error.HTTPError as error:
