@@ -36,12 +36,12 @@ INVENTORY = yaml.safe_load((Path(__file__).resolve().parents[1] / "molecule.yml"
 
 @pytest.fixture(scope="module")
 def auth() -> str:
-    return INVENTORY["prefect_auth"]
+    return INVENTORY["prefect_auth"].replace("$$", "$")  # molecule's escape of $
 
 
 @pytest.fixture(scope="module")
 def db_password() -> str:
-    return INVENTORY["prefect_database_password"]
+    return INVENTORY["prefect_database_password"].replace("$$", "$")
 
 
 @pytest.fixture
