@@ -14,7 +14,7 @@ the machine's load and the package index's latency.
   same dependency lock, in the same kind of host.
 
 - postgresql, upgrade: a cold converge with PostgreSQL installed by the
-  preset, and an upgrade converge (3.7.8 to 3.8.8: backup, migrations,
+  preset, and an upgrade converge (3.8.8 to 3.9.1: backup, migrations,
   restart, smoke test), `preset run` inside the host as above.
 
     bench/run [--repeat N] [--only noop,cold,latency,throughput,fleet,postgresql,upgrade]
@@ -46,7 +46,11 @@ BENCH_IMAGE = "localhost/prefect-preset-bench:bookworm"
 CA = "/usr/local/share/ca-certificates/host-bundle.pem"
 TOOL_VENV = "/opt/preset-tool"
 TOOL_REQUIREMENTS = ["ansible-core==2.19.14", "pyyaml>=6"]
-LOCK = "/src/roles/prefect/files/locks/prefect-3.8.8.txt"
+# The stock side installs the same lock as the preset's default release (preset.yaml).
+DEFAULT_VERSION = re.search(
+    r'^  version:\n(?:    .*\n)*?    default: "([0-9.]+)"', (ROOT / "preset.yaml").read_text(), re.M
+).group(1)  # type: ignore[union-attr]
+LOCK = f"/src/roles/prefect/files/locks/prefect-{DEFAULT_VERSION}.txt"
 RESULTS = ROOT / "bench" / "results"
 PARTS = ("noop", "cold", "latency", "throughput", "fleet", "postgresql", "upgrade")
 
@@ -379,7 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     fleet = Figure("Fleet converge, cold (1 server + 2 worker hosts)", "s", "<= 1.5x single host")
     single = Figure("Single-host converge, cold, driven the same way (podman connection)", "s")
     pg_cold = Figure("Cold converge with PostgreSQL installed (postgresql_install, auth)", "s")
-    upgrade = Figure("Upgrade converge, 3.7.8 to 3.8.8 (backup, migrations, smoke test)", "s")
+    upgrade = Figure("Upgrade converge, 3.8.8 to 3.9.1 (backup, migrations, smoke test)", "s")
     changed_noop: list[int] = []
 
     errors: list[str] = []

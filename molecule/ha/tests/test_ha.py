@@ -6,7 +6,7 @@ that did not complete.
 
 The tests run in order and build on each other (one topology, one history).
 The figures of the disruption tests are printed ("[ha figure]", pytest -s)
-and are the ones the README quotes."""
+and are the ones docs/high-availability.md describes."""
 
 from __future__ import annotations
 
