@@ -13,7 +13,7 @@ import yaml
 
 from module_harness import assert_options_match_spec, load_plugin, module_kwargs, patch_module_args
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 files_mod = load_plugin("plugins/modules/files.py", "prefect_files")
 
 USER = pwd.getpwuid(os.getuid()).pw_name

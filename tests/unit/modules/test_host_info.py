@@ -18,7 +18,7 @@ import yaml
 
 from module_harness import assert_options_match_spec, load_plugin, module_kwargs, patch_module_args
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 hi = load_plugin("plugins/modules/host_info.py", "prefect_host_info")
 
 USER = pwd.getpwuid(os.getuid()).pw_name

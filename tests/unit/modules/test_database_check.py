@@ -16,7 +16,7 @@ import yaml
 
 from module_harness import assert_options_match_spec, load_plugin, module_kwargs, patch_module_args
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 dc = load_plugin("plugins/modules/database_check.py", "prefect_database_check")

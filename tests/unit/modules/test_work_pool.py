@@ -24,7 +24,7 @@ import yaml
 
 from module_harness import assert_options_match_spec, load_plugin, patch_module_args
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 pwp = load_plugin("plugins/modules/work_pool.py", "prefect_work_pool")
 # The collection's module_utils, where the HTTP layer (fetch_url) lives.
 API_UTILS = sys.modules[pwp.PrefectApiError.__module__]

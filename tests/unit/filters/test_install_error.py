@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-PATH = Path(__file__).resolve().parents[2] / "plugins" / "filter" / "install_error.py"
+PATH = Path(__file__).resolve().parents[3] / "plugins" / "filter" / "install_error.py"
 SYSTEM = "/etc/ssl/certs/ca-certificates.crt"
 
 UV_TLS = """\

@@ -19,7 +19,7 @@ from preset.cli import main
 from preset.manifest import load_manifest
 from preset.runner import find_ansible_playbook
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # The benchmark's playbooks are preset playbooks too.
 EXAMPLES = sorted((ROOT / "examples").glob("*.yml")) + sorted((ROOT / "bench").glob("*.yml"))
 

@@ -39,7 +39,7 @@ from preset.ansible_env import link_collections
 from preset.manifest import load_manifest
 from preset.runner import find_ansible_playbook
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ROLE = ROOT / "roles" / "prefect"
 TASKS = ROLE / "tasks"
 TEMPLATES = ROOT / "templates"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-ROLE = Path(__file__).resolve().parents[2] / "roles" / "prefect"
+ROLE = Path(__file__).resolve().parents[3] / "roles" / "prefect"
 
 
 @pytest.fixture(scope="module")

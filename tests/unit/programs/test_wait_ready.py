@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "roles/prefect/files/prefect-wait-ready.py"
+SCRIPT = Path(__file__).resolve().parents[3] / "roles/prefect/files/prefect-wait-ready.py"
 spec = importlib.util.spec_from_file_location("prefect_wait_ready", SCRIPT)
 assert spec and spec.loader
 wait_ready = importlib.util.module_from_spec(spec)

@@ -9,7 +9,7 @@ import pytest
 
 from preset.cli import main
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[3] / "README.md"
 
 
 def test_readme_parameter_table_matches_preset_yaml(capsys: pytest.CaptureFixture[str]) -> None:

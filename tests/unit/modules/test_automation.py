@@ -20,7 +20,7 @@ import yaml
 
 from module_harness import assert_options_match_spec, load_plugin, patch_module_args
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 auto = load_plugin("plugins/modules/automation.py", "prefect_automation")
 # The collection's module_utils, where the HTTP layer (fetch_url) lives.
 API_UTILS = sys.modules[auto.PrefectClient.__module__]
