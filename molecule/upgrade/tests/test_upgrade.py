@@ -79,12 +79,12 @@ def _kept(before: dict[str, Any], after: dict[str, Any]) -> None:
 def test_starts_at_3_8_8_with_a_year_of_history(host, api):
     assert _version(host) == OLD
     filled = history(host, HOST, "fill", "--flow-runs", "20000", "--task-runs-per-flow-run", "1")
-    print(f"history: {filled['flow_runs']} flow runs in {filled['seconds']} s")
+    print(f"[upgrade] history: {filled['flow_runs']} flow runs in {filled['seconds']} s")
     STATE["before"] = history(host, HOST, "count")
     assert STATE["before"]["flow_run"] >= 20000 and STATE["before"]["task_run"] >= 20000
     STATE["samples"] = {i: api.get(f"/flow_runs/{i}")["state_type"] for i in filled["sample_flow_run_ids"]}
     size = int(host.run("stat -c %s /var/lib/prefect/prefect.db").stdout)
-    print(f"database: {size / 2**20:.0f} MiB")
+    print(f"[upgrade] database: {size / 2**20:.0f} MiB")
     assert size > 150 * 2**20
 
 
@@ -92,10 +92,12 @@ def test_an_upgrade_that_would_fill_the_disk_is_refused_before_anything_stops(ho
     refused = converge(HOST, prefect_version=DEFAULT_VERSION)
     said = _said(refused)
     assert refused.returncode != 0
-    assert re.search(rf"Upgrading from Prefect {OLD} to {DEFAULT_VERSION} needs [\d,]+ MiB free on the file "
+    refusal = re.search(rf"Upgrading from Prefect {OLD} to {DEFAULT_VERSION} needs [\d,]+ MiB free on the file "
                      r"system of /var/lib/prefect/backups \(the backup, a copy of the database: [\d,]+ MiB; the "
                      r"migration, room for new indexes and the write-ahead log: [\d,]+ MiB; and 64 MiB to spare\), "
-                     r"and it has [\d,]+ MiB free\. The database is [\d,]+ MiB\.", said), said[-3000:]
+                     r"and it has [\d,]+ MiB free\. The database is [\d,]+ MiB\.", said)
+    assert refusal, said[-3000:]
+    print(f"[upgrade] refused: {refusal.group(0)}")
     assert f"Nothing was changed; Prefect {OLD} keeps running." in said
     assert "changed=0" in refused.stdout
     assert not host.file(f"/opt/prefect/venvs/{DEFAULT_VERSION}").exists
@@ -130,7 +132,7 @@ def test_the_upgrade_keeps_every_row_reaches_the_head_and_says_how_long_the_serv
     down = re.search(r"the Prefect server on upgrade-prefect was down for ([\d.]+) s, of which the migration took "
                      r"([\d:.]+)", said)
     assert down, said[-3000:]
-    print(f"upgrade {OLD} -> {DEFAULT_VERSION}: server down {down.group(1)} s, migration {down.group(2)}")
+    print(f"[upgrade] {OLD} -> {DEFAULT_VERSION}: server down {down.group(1)} s, migration {down.group(2)}")
     assert _version(host) == DEFAULT_VERSION
     after = history(host, HOST, "count")
     assert after["alembic_revision"] == HEADS[DEFAULT_VERSION]["sqlite"]
