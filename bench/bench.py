@@ -17,7 +17,7 @@ the machine's load and the package index's latency.
   preset, and an upgrade converge (3.8.8 to 3.9.1: backup, migrations,
   restart, smoke test), `preset run` inside the host as above.
 
-    bench/run [--repeat N] [--only noop,cold,latency,throughput,fleet,postgresql,upgrade]
+    bench/run [--repeat N] [--only noop,flows,cold,latency,throughput,fleet,postgresql,upgrade]
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ DEFAULT_VERSION = re.search(
 ).group(1)  # type: ignore[union-attr]
 LOCK = f"/src/roles/prefect/files/locks/prefect-{DEFAULT_VERSION}.txt"
 RESULTS = ROOT / "bench" / "results"
-PARTS = ("noop", "cold", "latency", "throughput", "fleet", "postgresql", "upgrade")
+PARTS = ("noop", "flows", "cold", "latency", "throughput", "fleet", "postgresql", "upgrade")
 
 
 # --- hosts ---------------------------------------------------------------------------------
@@ -367,6 +367,11 @@ def main(argv: list[str] | None = None) -> int:
     build_bench_image()
 
     noop = Figure("No-op converge, defaults, `preset run` on the host", "s", "< 6 s")
+    noop_flows = Figure(
+        "No-op converge, 20 declared deployments (flows as code), `preset run` on the host",
+        "s",
+        "< 6 s",
+    )
     cold = Figure(
         "Cold converge, defaults (server healthy, worker online, smoke test passed)",
         "s",
@@ -385,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     pg_cold = Figure("Cold converge with PostgreSQL installed (postgresql_install, auth)", "s")
     upgrade = Figure("Upgrade converge, 3.8.8 to 3.9.1 (backup, migrations, smoke test)", "s")
     changed_noop: list[int] = []
+    changed_flows: list[int] = []
 
     errors: list[str] = []
 
@@ -404,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
                 errors.append(f"{label} #{i + 1}: {str(error)[-1500:]}")
                 log(f"FAILED: {errors[-1]}")
 
-    if parts & {"cold", "noop", "latency", "throughput"}:
+    if parts & {"cold", "noop", "flows", "latency", "throughput"}:
 
         def single_host(i: int) -> None:
             with hosts() as [name]:
@@ -416,6 +422,13 @@ def main(argv: list[str] | None = None) -> int:
                     noop.values.append(seconds)
                     changed_noop.append(changed)
                     log(f"no-op converge: {seconds:.1f} s (changed={changed})")
+                if "flows" in parts and i < n:
+                    seconds, changed = preset_run(name, "site-flows.yml")
+                    log(f"converge declaring 20 deployments: {seconds:.1f} s (changed={changed})")
+                    seconds, changed = preset_run(name, "site-flows.yml")
+                    noop_flows.values.append(seconds)
+                    changed_flows.append(changed)
+                    log(f"no-op converge, 20 deployments: {seconds:.1f} s (changed={changed})")
                 if "latency" in parts and not latency.values:
                     out = json.loads(
                         in_venv(name, "latency.py", "--runs", str(args.latency_runs))
@@ -498,6 +511,18 @@ def main(argv: list[str] | None = None) -> int:
             else f"changed counts {changed_noop}"
         )
         noop.verdict = verdict(noop.median < 6 and set(changed_noop) == {0})
+    if noop_flows.values:
+        extra = (
+            f"; {noop_flows.median - noop.median:+.1f} s over the no-op without them"
+            if noop.values
+            else ""
+        )
+        noop_flows.anchor = (
+            "changed=0 on every re-run"
+            if set(changed_flows) == {0}
+            else f"changed counts {changed_flows}"
+        ) + extra
+        noop_flows.verdict = verdict(noop_flows.median < 6 and set(changed_flows) == {0})
     if cold.values and bare.values:
         cold.anchor = f"{cold.median / bare.median:.2f}x the bare pip install ({bare.median:.1f} s)"
         cold.verdict = verdict(cold.median <= bare.median)
@@ -516,7 +541,19 @@ def main(argv: list[str] | None = None) -> int:
         upgrade.anchor = f"{upgrade.median / cold.median:.2f}x the cold converge"
     figures = [
         f
-        for f in (noop, cold, bare, latency, ours, stock, fleet, single, pg_cold, upgrade)
+        for f in (
+            noop,
+            noop_flows,
+            cold,
+            bare,
+            latency,
+            ours,
+            stock,
+            fleet,
+            single,
+            pg_cold,
+            upgrade,
+        )
         if f.values
     ]
 
