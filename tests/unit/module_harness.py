@@ -1,6 +1,8 @@
 """What the tests of the collection's modules share: loading a plugin from its
 file, handing AnsibleModule its arguments on every supported ansible-core,
-and checking a module's DOCUMENTATION against the spec main() really builds."""
+checking a module's DOCUMENTATION against the spec main() really builds, and
+running a Prefect API module's main() against a fake server in place of
+fetch_url."""
 
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ except ImportError:  # ansible-core 2.17 / 2.18
             yield
 
 
-__all__ = ["ROOT", "assert_options_match_spec", "load_plugin", "module_kwargs", "patch_module_args"]
+__all__ = ["ROOT", "FakeResponse", "assert_options_match_spec", "fetch_url_for", "load_plugin",
+           "module_kwargs", "patch_module_args", "run_api_module"]
 
 
 def load_plugin(relative: str, name: str) -> ModuleType:
@@ -71,3 +74,50 @@ def assert_options_match_spec(options: dict[str, Any], spec: dict[str, Any]) -> 
         assert opt.get("elements") == arg.get("elements"), name
         if arg.get("required"):
             assert "default" not in arg, name
+
+
+class FakeResponse:
+    """What fetch_url returns for an answer below 400: read() gives the body."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def read(self) -> bytes:
+        return self._body
+
+    def close(self) -> None:
+        pass
+
+
+def fetch_url_for(fake: Any, seen_headers: list[dict[str, str]]) -> Any:
+    """A fetch_url replacement serving fake(method, url, payload, headers) -> (status,
+    body, msg), or a refused connection when fake is None; records the headers sent."""
+
+    def fetch_url(module: Any, url: str, data: Any = None, headers: Any = None,
+                  method: Any = None, **kw: Any) -> tuple[Any, dict[str, Any]]:
+        seen_headers.append(dict(headers or {}))
+        if fake is None:
+            return None, {"status": -1, "url": url,
+                          "msg": "Request failed: <urlopen error [Errno 111] Connection refused>"}
+        payload = json.loads(data) if data else None
+        status, body, msg = fake(method, url, payload, headers)
+        if status >= 400:
+            return None, {"status": status, "url": url, "msg": msg, "body": body}
+        return FakeResponse(body), {"status": status, "url": url, "msg": msg}
+
+    return fetch_url
+
+
+def run_api_module(module: ModuleType, api_utils: ModuleType, args: dict[str, Any], fake: Any,
+                   capsys: Any, check_mode: bool = False) -> tuple[int, dict[str, Any],
+                                                                    list[dict[str, str]]]:
+    """main() of a module that talks to Prefect through api_utils.fetch_url: its exit
+    code, its JSON result and the headers of every request."""
+    seen: list[dict[str, str]] = []
+    if check_mode:
+        args = dict(args, _ansible_check_mode=True)
+    with (patch_module_args(args),
+          mock.patch.object(api_utils, "fetch_url", fetch_url_for(fake, seen)),
+          pytest.raises(SystemExit) as exc):
+        module.main()
+    return exc.value.code, json.loads(capsys.readouterr().out), seen

@@ -13,12 +13,11 @@ import sys
 import urllib.parse
 import uuid
 from pathlib import Path
-from unittest import mock
 
 import pytest
 import yaml
 
-from module_harness import assert_options_match_spec, load_plugin, patch_module_args
+from module_harness import load_plugin, run_api_module
 
 ROOT = Path(__file__).resolve().parents[3]
 auto = load_plugin("plugins/modules/automation.py", "prefect_automation")
@@ -448,44 +447,8 @@ def test_non_json_answer_is_reported():
 
 # --- main() through AnsibleModule
 
-class FakeResponse:
-    def __init__(self, body):
-        self._body = body
-
-    def read(self):
-        return self._body
-
-    def close(self):
-        pass
-
-
-def fetch_url_for(fake, seen_headers):
-    """A fetch_url replacement serving the fake, or a connection error when fake is None."""
-
-    def fetch_url(module, url, data=None, headers=None, method=None, **kw):
-        seen_headers.append(dict(headers or {}))
-        if fake is None:
-            return None, {"status": -1, "url": url,
-                          "msg": "Request failed: <urlopen error [Errno 111] Connection refused>"}
-        payload = json.loads(data) if data else None
-        status, body, msg = fake(method, url, payload, headers)
-        if status >= 400:
-            return None, {"status": status, "url": url, "msg": msg, "body": body}
-        return FakeResponse(body), {"status": status, "url": url, "msg": msg}
-
-    return fetch_url
-
-
 def run_main(args, fake, capsys, check_mode=False):
-    seen = []
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    with (patch_module_args(args),
-          mock.patch.object(API_UTILS, "fetch_url", fetch_url_for(fake, seen)),
-          pytest.raises(SystemExit) as exc):
-        auto.main()
-    out = capsys.readouterr().out
-    return exc.value.code, json.loads(out), seen
+    return run_api_module(auto, API_UTILS, args, fake, capsys, check_mode)
 
 
 MAIN_ARGS = dict(api_url=API, name=NAME, trigger=TRIGGER, actions=ACTIONS)
@@ -593,39 +556,7 @@ def test_main_credentials_sent_but_never_in_the_output(capsys, auth):
     assert "SUPERSECRET" not in text and "URLSECRET" not in text
 
 
-# --- DOCUMENTATION vs ARGUMENT_SPEC
-
-DOC = yaml.safe_load(auto.DOCUMENTATION)
-
-
-def test_documentation_has_required_sections():
-    for key in ("module", "short_description", "description", "options", "author"):
-        assert DOC.get(key), key
-    assert DOC["module"] == "automation"
-    ret = yaml.safe_load(auto.RETURN)
-    assert {"automation", "diff"} <= set(ret)
-    for entry in ret.values():
-        assert entry["description"] and entry["returned"] and entry["type"]
-    assert isinstance(yaml.safe_load(auto.EXAMPLES), list)
-
-
-def test_documentation_matches_argument_spec():
-    options = DOC["options"]
-    spec = auto.ARGUMENT_SPEC
-    assert_options_match_spec(options, spec)
-    assert spec["api_key"].get("no_log") and spec["api_auth_string"].get("no_log")
-
-
-def test_examples_use_only_documented_options():
-    tasks = yaml.safe_load(auto.EXAMPLES)
-    assert tasks
-    for task in tasks:
-        args = task["prefect_preset.prefect.automation"]
-        assert set(args) <= set(DOC["options"]), task["name"]
-        for name, opt in DOC["options"].items():
-            if opt.get("required"):
-                assert name in args, (task["name"], name)
-
+# --- the documented example (test_documentation.py checks the rest)
 
 def test_example_trigger_is_what_the_role_would_send():
     # the documented example is valid input: no change against its own server copy

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from module_harness import assert_options_match_spec, load_plugin, module_kwargs, patch_module_args
+from module_harness import load_plugin, patch_module_args
 
 cv = load_plugin("plugins/modules/code_versions.py", "prefect_code_versions")
 
@@ -122,15 +121,3 @@ def test_in_use_matches_the_directory_and_below_it_only() -> None:
     assert cv.in_use("/c/p/v1", {"/c/p/v1/flows/sub"})
     assert not cv.in_use("/c/p/v1", {"/c/p/v10", "/c/p", "/"})
 
-
-def test_documentation_matches_argument_spec() -> None:
-    doc = yaml.safe_load(cv.DOCUMENTATION)
-    assert doc["module"] == "code_versions"
-    kwargs = module_kwargs(cv)
-    assert kwargs["supports_check_mode"] is True
-    assert_options_match_spec(doc["options"], kwargs["argument_spec"])
-    assert set(yaml.safe_load(cv.RETURN)) == {"removed", "in_use"}
-    required = {name for name, opt in doc["options"].items() if opt.get("required")}
-    for example in yaml.safe_load(cv.EXAMPLES):
-        args = example["prefect_preset.prefect.code_versions"]
-        assert required <= set(args) <= set(doc["options"])

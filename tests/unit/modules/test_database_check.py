@@ -12,9 +12,8 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-import yaml
 
-from module_harness import assert_options_match_spec, load_plugin, module_kwargs, patch_module_args
+from module_harness import load_plugin, patch_module_args
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -250,36 +249,3 @@ def test_url_without_a_password(capsys):
     assert res["server_version"] == VERSION_15
     rc, res, _ = run_main(capsys, lambda m: m.InvalidPasswordError("x"), url=url)
     assert res["msg"] == f"PostgreSQL refused the password of {WHERE}."
-
-
-# --- DOCUMENTATION vs the argument spec
-
-def argument_spec():
-    """What main() gives AnsibleModule (the spec is inline in main())."""
-    return module_kwargs(dc)
-
-
-DOC = yaml.safe_load(dc.DOCUMENTATION)
-
-
-def test_documentation_has_required_sections():
-    for key in ("module", "short_description", "description", "options", "author"):
-        assert DOC.get(key), key
-    assert DOC["module"] == "database_check"
-    assert set(yaml.safe_load(dc.RETURN)) == {"server_version", "server_version_num", "size"}
-    assert isinstance(yaml.safe_load(dc.EXAMPLES), list)
-
-
-def test_documentation_matches_argument_spec():
-    captured = argument_spec()
-    assert captured["supports_check_mode"] is True
-    spec = captured["argument_spec"]
-    options = DOC["options"]
-    assert_options_match_spec(options, spec)
-    assert spec["url"].get("no_log") is True
-
-
-def test_examples_use_only_documented_options():
-    for task in yaml.safe_load(dc.EXAMPLES):
-        args = task["prefect_preset.prefect.database_check"]
-        assert set(args) <= set(DOC["options"]), task["name"]

@@ -9,9 +9,8 @@ import stat
 from pathlib import Path
 
 import pytest
-import yaml
 
-from module_harness import assert_options_match_spec, load_plugin, module_kwargs, patch_module_args
+from module_harness import load_plugin, patch_module_args
 
 ROOT = Path(__file__).resolve().parents[3]
 files_mod = load_plugin("plugins/modules/files.py", "prefect_files")
@@ -174,35 +173,3 @@ def test_write_error_leaves_no_temp_file(tmp_path, capsys):
 
 def test_current():
     assert files_mod.current("/nonexistent/file") is None
-
-
-# --- DOCUMENTATION vs the argument spec
-
-def argument_spec():
-    """What main() gives AnsibleModule (the spec is inline in main())."""
-    return module_kwargs(files_mod)
-
-
-DOC = yaml.safe_load(files_mod.DOCUMENTATION)
-
-
-def test_documentation_has_required_sections():
-    for key in ("module", "short_description", "description", "options", "author"):
-        assert DOC.get(key), key
-    assert DOC["module"] == "files"
-    assert set(yaml.safe_load(files_mod.RETURN)) == {"written"}
-    assert isinstance(yaml.safe_load(files_mod.EXAMPLES), list)
-
-
-def test_documentation_matches_argument_spec():
-    captured = argument_spec()
-    assert captured["supports_check_mode"] is True
-    spec = captured["argument_spec"]
-    options = DOC["options"]
-    assert_options_match_spec(options, spec)
-
-
-def test_examples_use_only_documented_options():
-    for task in yaml.safe_load(files_mod.EXAMPLES):
-        args = task["prefect_preset.prefect.files"]
-        assert set(args) <= set(DOC["options"]), task["name"]

@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from module_harness import assert_options_match_spec, load_plugin, module_kwargs, patch_module_args
+from module_harness import load_plugin, patch_module_args
 
 fs = load_plugin("plugins/modules/flow_source.py", "prefect_flow_source")
 git_server = load_plugin("molecule/fleet/git_server.py", "prefect_fleet_git_server")
@@ -523,18 +522,3 @@ def test_git_errors_are_stripped_of_the_credentials_before_the_module_sees_them(
 
 # --- documentation ------------------------------------------------------------------------
 
-
-def test_documentation_matches_argument_spec() -> None:
-    doc = yaml.safe_load(fs.DOCUMENTATION)
-    assert doc["module"] == "flow_source"
-    kwargs = module_kwargs(fs)
-    assert kwargs["supports_check_mode"] is True
-    assert_options_match_spec(doc["options"], kwargs["argument_spec"])
-    assert kwargs["argument_spec"]["credentials"].get("no_log") is True
-    assert set(yaml.safe_load(fs.RETURN)) == {"version", "commit", "export", "archive",
-                                              "deployments", "from_prefect_yaml", "notes",
-                                              "problems"}
-    required = {name for name, opt in doc["options"].items() if opt.get("required")}
-    for example in yaml.safe_load(fs.EXAMPLES):
-        args = example["prefect_preset.prefect.flow_source"]
-        assert required <= set(args) <= set(doc["options"])

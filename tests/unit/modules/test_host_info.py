@@ -16,7 +16,7 @@ from unittest import mock
 import pytest
 import yaml
 
-from module_harness import assert_options_match_spec, load_plugin, module_kwargs, patch_module_args
+from module_harness import load_plugin, patch_module_args
 
 ROOT = Path(__file__).resolve().parents[3]
 hi = load_plugin("plugins/modules/host_info.py", "prefect_host_info")
@@ -427,22 +427,9 @@ def test_never_changed_even_in_check_mode(tmp_path, capsys):
     assert res["changed"] is False
 
 
-# --- DOCUMENTATION vs the argument spec
+# --- RETURN against a real run (test_documentation.py checks the rest)
 
-def argument_spec():
-    """What main() gives AnsibleModule (the spec is inline in main())."""
-    return module_kwargs(hi)
-
-
-DOC = yaml.safe_load(hi.DOCUMENTATION)
 RETURN = yaml.safe_load(hi.RETURN)
-
-
-def test_documentation_has_required_sections():
-    for key in ("module", "short_description", "description", "options", "author"):
-        assert DOC.get(key), key
-    assert DOC["module"] == "host_info"
-    assert isinstance(yaml.safe_load(hi.EXAMPLES), list)
 
 
 def test_return_documents_every_returned_key(tmp_path, capsys):
@@ -458,16 +445,3 @@ def test_return_names_the_unit_keys():
     for key in ("load", "active", "sub", "enabled", "active_since_monotonic_us"):
         assert key in description, key
 
-
-def test_documentation_matches_argument_spec():
-    captured = argument_spec()
-    assert captured["supports_check_mode"] is True
-    spec = captured["argument_spec"]
-    options = DOC["options"]
-    assert_options_match_spec(options, spec)
-
-
-def test_examples_use_only_documented_options():
-    for task in yaml.safe_load(hi.EXAMPLES):
-        args = task["prefect_preset.prefect.host_info"]
-        assert set(args) <= set(DOC["options"]), task["name"]

@@ -13,9 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-import yaml
 
-from module_harness import assert_options_match_spec, load_plugin, module_kwargs, patch_module_args
+from module_harness import load_plugin, patch_module_args
 
 pi = load_plugin("plugins/modules/package_index.py", "prefect_package_index")
 
@@ -139,12 +138,3 @@ def test_file_version_reads_wheels_and_sdists() -> None:
     assert pi.file_version("prefect", "prefect_aws-0.5.0-py3-none-any.whl") is None
     assert pi.file_version("prefect", "README.txt") is None
 
-
-def test_documentation_matches_argument_spec() -> None:
-    doc = yaml.safe_load(pi.DOCUMENTATION)
-    kwargs = module_kwargs(pi)
-    assert kwargs["supports_check_mode"] is True
-    assert_options_match_spec(doc["options"], kwargs["argument_spec"])
-    assert set(yaml.safe_load(pi.RETURN)) == {"found", "requires_python", "index", "newest"}
-    for example in yaml.safe_load(pi.EXAMPLES):
-        assert set(example["prefect_preset.prefect.package_index"]) <= set(doc["options"])

@@ -12,9 +12,8 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-import yaml
 
-from module_harness import assert_options_match_spec, load_plugin, module_kwargs, patch_module_args
+from module_harness import load_plugin, patch_module_args
 
 ROOT = Path(__file__).resolve().parents[3]
 pg = load_plugin("plugins/modules/postgresql_db.py", "prefect_postgresql_db")
@@ -444,37 +443,3 @@ def test_a_password_with_a_line_break_is_refused_before_psql(capsys):
     assert "line2" not in json.dumps(res)
     assert rc == 1 and res["msg"] == "the password may not contain a line break"
     assert server.roles == {}
-
-
-# --- DOCUMENTATION vs the argument spec
-
-def argument_spec():
-    """What main() gives AnsibleModule (the spec is inline in main())."""
-    return module_kwargs(pg)
-
-
-DOC = yaml.safe_load(pg.DOCUMENTATION)
-
-
-def test_documentation_has_required_sections():
-    for key in ("module", "short_description", "description", "options", "author"):
-        assert DOC.get(key), key
-    assert DOC["module"] == "postgresql_db"
-    ret = yaml.safe_load(pg.RETURN)
-    assert set(ret) == {"server_version", "server_version_num", "listen_addresses", "actions"}
-    assert isinstance(yaml.safe_load(pg.EXAMPLES), list)
-
-
-def test_documentation_matches_argument_spec():
-    captured = argument_spec()
-    assert captured["supports_check_mode"] is True
-    spec = captured["argument_spec"]
-    options = DOC["options"]
-    assert_options_match_spec(options, spec)
-    assert spec["password"].get("no_log") is True
-
-
-def test_examples_use_only_documented_options():
-    for task in yaml.safe_load(pg.EXAMPLES):
-        args = task["prefect_preset.prefect.postgresql_db"]
-        assert set(args) <= set(DOC["options"]), task["name"]

@@ -22,7 +22,7 @@ from unittest import mock
 import pytest
 import yaml
 
-from module_harness import assert_options_match_spec, load_plugin, patch_module_args
+from module_harness import FakeResponse, load_plugin, run_api_module
 
 ROOT = Path(__file__).resolve().parents[3]
 pwp = load_plugin("plugins/modules/work_pool.py", "prefect_work_pool")
@@ -496,44 +496,8 @@ def test_auth_headers():
 
 # --- main() through AnsibleModule
 
-class FakeResponse:
-    def __init__(self, body):
-        self._body = body
-
-    def read(self):
-        return self._body
-
-    def close(self):
-        pass
-
-
-def fetch_url_for(fake, seen_headers):
-    """A fetch_url replacement serving FakePrefect, or a connection error when fake is None."""
-
-    def fetch_url(module, url, data=None, headers=None, method=None, **kw):
-        seen_headers.append(dict(headers or {}))
-        if fake is None:
-            return None, {"status": -1, "url": url,
-                          "msg": "Request failed: <urlopen error [Errno 111] Connection refused>"}
-        payload = json.loads(data) if data else None
-        status, body, msg = fake(method, url, payload, headers)
-        if status >= 400:
-            return None, {"status": status, "url": url, "msg": msg, "body": body}
-        return FakeResponse(body), {"status": status, "url": url, "msg": msg}
-
-    return fetch_url
-
-
 def run_main(args, fake, capsys, check_mode=False):
-    seen = []
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    with (patch_module_args(args),
-          mock.patch.object(API_UTILS, "fetch_url", fetch_url_for(fake, seen)),
-          pytest.raises(SystemExit) as exc):
-        pwp.main()
-    out = capsys.readouterr().out
-    return exc.value.code, json.loads(out), seen
+    return run_api_module(pwp, API_UTILS, args, fake, capsys, check_mode)
 
 
 def test_main_create_then_idempotent(capsys):
@@ -663,50 +627,14 @@ def test_transport_repeats_only_what_is_safe_to_repeat(monkeypatch, method, answ
 DOC = yaml.safe_load(pwp.DOCUMENTATION)
 
 
-def test_documentation_has_required_sections():
-    for key in ("module", "version_added", "short_description", "description", "author",
-                "requirements", "options", "notes"):
+def test_documentation_has_the_sections_galaxy_shows():
+    for key in ("version_added", "requirements", "notes"):
         assert key in DOC, key
     assert DOC["module"] == "work_pool"
     assert DOC["author"] == "prefect preset maintainers (!UNKNOWN)"
     assert DOC["requirements"] == []
     notes = " ".join(DOC["notes"]).lower()
     assert "check mode" in notes and "base_job_template" in notes
-    yaml.safe_load(pwp.EXAMPLES)
-    ret = yaml.safe_load(pwp.RETURN)
-    assert {"changed", "work_pool", "diff"} <= set(ret)
-
-
-def test_documentation_matches_argument_spec():
-    options = DOC["options"]
-    spec = pwp.ARGUMENT_SPEC
-    assert_options_match_spec(options, spec)
-    assert spec["api_key"].get("no_log") and spec["api_auth_string"].get("no_log")
-
-
-def _strings(value):
-    return isinstance(value, str) or (
-        isinstance(value, list) and all(isinstance(x, str) for x in value))
-
-
-def test_descriptions_are_strings():
-    # e.g. "C(Authorization: Bearer x)" unquoted in a list item parses as a dict
-    # and breaks ansible-doc
-    assert _strings(DOC["description"]) and _strings(DOC["notes"])
-    for name, opt in DOC["options"].items():
-        assert _strings(opt["description"]), name
-
-    def walk(entries):
-        for name, entry in entries.items():
-            assert _strings(entry["description"]), name
-            walk(entry.get("contains") or {})
-
-    walk(yaml.safe_load(pwp.RETURN))
-
-
-def test_examples_use_only_documented_options():
-    for task in yaml.safe_load(pwp.EXAMPLES):
-        assert set(task["prefect_preset.prefect.work_pool"]) <= set(DOC["options"]), task["name"]
 
 
 # --- live (optional)
