@@ -1,6 +1,7 @@
 """Helpers the molecule scenarios' tests share: the Prefect API of a test host,
 called with curl inside the host (loopback, its own credentials, and Prefect's
-CSRF token when the server enforces it), and a unit's journal for messages."""
+CSRF token when the server enforces it), Python with the host's Prefect as an
+administrator runs it, and a unit's journal for messages."""
 
 from __future__ import annotations
 
@@ -65,3 +66,16 @@ class Api:
 
 def journal(host: Any, unit: str, lines: int = 40) -> str:
     return host.run(f"journalctl -u {unit} --no-pager -n {lines}").stdout
+
+
+def admin_python(host: Any, code: str) -> str:
+    """The last line code prints, run by the host's Prefect Python as root with the
+    client credentials (/etc/prefect/client.env) and the host's profile."""
+    script = (
+        "set -a; . /etc/prefect/client.env; set +a; "
+        "PREFECT_PROFILES_PATH=/etc/prefect/config.toml PREFECT_HOME=/root/.prefect-test "
+        f"/opt/prefect/venv/bin/python -c {shlex.quote(code)}"
+    )
+    out = host.run(f"bash -c {shlex.quote(script)}")
+    assert out.rc == 0, out.stdout + out.stderr
+    return out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""

@@ -24,7 +24,7 @@ import testinfra
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "common"))
 from converge import converge
-from prefect_api import Api, journal
+from prefect_api import Api, admin_python, journal
 
 COMMON = Path(__file__).resolve().parents[2] / "common"
 DATA, WORKERS = "ha-data", "ha-etl-1"
@@ -81,19 +81,8 @@ def api(etl, auth, lb_url) -> Api:
     return Api(etl, base=lb_url, auth=auth)
 
 
-def _admin_python(host, code: str) -> str:
-    script = (
-        "set -a; . /etc/prefect/client.env; set +a; "
-        "PREFECT_PROFILES_PATH=/etc/prefect/config.toml PREFECT_HOME=/root/.prefect-test "
-        f"/opt/prefect/venv/bin/python -c {shlex.quote(code)}"
-    )
-    out = host.run(f"bash -c {shlex.quote(script)}")
-    assert out.rc == 0, out.stdout + out.stderr
-    return out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
-
-
 def _deploy(host, entrypoint: str, name: str, interval: int | None = None) -> str:
-    return _admin_python(
+    return admin_python(
         host,
         "import contextlib, sys\n"
         "from prefect import flow\n"

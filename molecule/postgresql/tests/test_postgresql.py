@@ -21,7 +21,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "common"))
 from converge import converge
 from history_run import history
-from prefect_api import Api, journal
+from prefect_api import Api, admin_python, journal
 from release import DEFAULT_VERSION, HEADS
 
 HOST = "prefect-postgresql"
@@ -55,20 +55,8 @@ def _psql(host, sql: str) -> str:
     return out.stdout.strip()
 
 
-def _admin_python(host, code: str) -> str:
-    """Python on the host with the provisioned Prefect, as root with the client credentials."""
-    script = (
-        "set -a; . /etc/prefect/client.env; set +a; "
-        "PREFECT_PROFILES_PATH=/etc/prefect/config.toml PREFECT_HOME=/root/.prefect-test "
-        f"/opt/prefect/venv/bin/python -c {shlex.quote(code)}"
-    )
-    out = host.run(f"bash -c {shlex.quote(script)}")
-    assert out.rc == 0, out.stdout + out.stderr
-    return out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
-
-
 def _deploy(host, entrypoint: str, name: str, source: str = "/opt/prefect/flows") -> str:
-    return _admin_python(
+    return admin_python(
         host,
         "import contextlib, sys\n"
         "from prefect import flow\n"
