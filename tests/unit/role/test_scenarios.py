@@ -4,8 +4,8 @@ Molecule substitutes environment variables in the whole of molecule.yml,
 comments included: a lone dollar sign anywhere makes it refuse the file
 ("Invalid placeholder in string") and the scenario never starts. This reads
 each file through molecule's own interpolator, with the variables the test
-runner exports, so such a slip fails here in a second instead of in CI's
-slow tier."""
+runner exports, and checks it against molecule's schema (tmpfs, say, must be a
+list), so such a slip fails here in a second instead of in CI's slow tier."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[3]
 SCENARIOS = sorted((ROOT / "molecule").glob("*/molecule.yml"))
 
 interpolation = pytest.importorskip("molecule.interpolation")
+schema = pytest.importorskip("molecule.model.schema_v3")
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.parent.name)
@@ -32,6 +33,8 @@ def test_molecule_reads_the_scenario_file(path: Path) -> None:
     text = interpolator.interpolate(path.read_text())
     config = yaml.safe_load(text)
     assert config["driver"]["name"] == "podman"
+    # molecule's own schema check, which it runs before any action
+    assert schema.validate(config) in (None, [], ""), path
     assert "$" not in str(config.get("platforms")), path
 
 
