@@ -102,9 +102,16 @@ def _wait(api: Api, run_id: str, states: set[str], timeout: float = 180) -> dict
         time.sleep(2)
 
 
-def _printed(api: Api, run_id: str) -> str:
-    logs = api.post("/logs/filter", {"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200})
-    return "\n".join(log["message"] for log in logs)
+def _printed(api: Api, run_id: str, text: str, timeout: float = 30) -> str:
+    """The run's log once it holds text. A flow's logs reach the server in batches and
+    may land after its Completed state, so a run that just finished is read again."""
+    deadline = time.monotonic() + timeout
+    while True:
+        logs = api.post("/logs/filter", {"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200})
+        printed = "\n".join(log["message"] for log in logs)
+        if text in printed or time.monotonic() > deadline:
+            return printed
+        time.sleep(2)
 
 
 def _snapshot(api: Api) -> dict[str, Any]:
@@ -166,7 +173,7 @@ def test_the_scheduler_makes_runs_of_the_declared_schedules(api):
 def test_a_run_completes_on_a_worker_host_and_prints_v1(api):
     run = _wait(api, _run(api, _deployment(api, "versioned")), FINAL)
     assert run["state_type"] == "COMPLETED", run["state"]
-    assert "pipelines v1 synced warehouse" in _printed(api, run["id"])
+    assert "pipelines v1 synced warehouse" in _printed(api, run["id"], "pipelines v1 synced warehouse")
 
 
 def test_a_run_in_flight_finishes_on_v1_while_v2_lands_everywhere_first(api):
@@ -187,9 +194,10 @@ def test_a_run_in_flight_finishes_on_v1_while_v2_lands_everywhere_first(api):
         assert host.file(f"/opt/prefect/code/pipelines/{STATE['v1']}").exists
     finished = _wait(api, slow, FINAL, 180)
     assert finished["state_type"] == "COMPLETED", finished["state"]
-    assert "pipelines v1 synced" in _printed(api, slow)
+    assert "pipelines v1 synced" in _printed(api, slow, "pipelines v1 synced")
     fresh = _wait(api, _run(api, deployment), FINAL)
-    assert fresh["state_type"] == "COMPLETED" and "pipelines v2 synced" in _printed(api, fresh["id"])
+    assert fresh["state_type"] == "COMPLETED", fresh["state"]
+    assert "pipelines v2 synced" in _printed(api, fresh["id"], "pipelines v2 synced")
     STATE["v2"] = v2
     # Once nothing runs v1, the next converge removes it; the one after changes nothing.
     cleaned = _converge("all", prefect_flows=_flows("v2"))
