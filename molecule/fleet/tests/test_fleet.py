@@ -83,7 +83,8 @@ def test_workers_reach_the_server_by_its_address_with_its_generated_credentials(
         config = host.file("/etc/prefect/config.toml").content_string
         assert f'PREFECT_API_URL = "http://{server_address}:4200/api"' in config
         client = host.file("/etc/prefect/client.env").content_string
-        assert f"PREFECT_API_AUTH_STRING='{auth}'" in client
+        read = host.run("sh -c 'set -a; . /etc/prefect/client.env; printf %s \"$PREFECT_API_AUTH_STRING\"'")
+        assert read.rc == 0 and read.stdout == auth, read.stderr
         assert "PREFECT_SERVER_" not in client
         assert not host.file("/etc/prefect/server.env").exists
 

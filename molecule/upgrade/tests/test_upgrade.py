@@ -242,6 +242,16 @@ def test_going_back_is_refused_and_changes_nothing(host):
 
 
 def test_allow_downgrade_restores_the_3_8_8_backup(host, api):
+    # Going back backs up the database and rewrites every page of it: on the disk
+    # the backups filled, that is refused first, with the numbers.
+    refused = converge(HOST, prefect_version=OLD, prefect_allow_downgrade=True)
+    said = _said(refused)
+    assert refused.returncode != 0
+    assert re.search(rf"Going back from Prefect {DEFAULT_VERSION} to {OLD} needs [\d,]+ MiB free on the file system "
+                     r"of /var/lib/prefect/backups \(the backup, a copy of the database: [\d,]+ MiB; the restore, "
+                     r"the write-ahead log of every page: [\d,]+ MiB; and 64 MiB to spare\)", said), said[-3000:]
+    assert re.search(r"changed=0\s", refused.stdout) and _version(host) == DEFAULT_VERSION
+    assert host.run("mount -o remount,size=2400m /var/lib/prefect").rc == 0
     back = converge(HOST, prefect_version=OLD, prefect_allow_downgrade=True)
     assert back.returncode == 0, back.stdout[-5000:]
     assert _version(host) == OLD
