@@ -163,7 +163,9 @@ def flows_plan(
         seen_sources.add(name)
     for item, source in zip(declared, sources, strict=True):
         name = str(item.get("name", ""))
-        if source.get("failed"):
+        # Registered under failed_when: false, a failed read has failed: false and
+        # no version; its msg says why.
+        if source.get("failed") or "version" not in source:
             errors.append(f"flows {name}: {source.get('msg', 'could not be read')}")
             continue
         errors += list(source.get("problems") or [])

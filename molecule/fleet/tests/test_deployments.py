@@ -299,6 +299,16 @@ def test_bad_input_is_refused_before_any_change(api, change, message):
     assert {name: _host(name).run("ls -R /opt/prefect/code | md5sum").stdout for name in WORKERS} == listings
 
 
+def test_a_ref_the_repository_lacks_is_refused_before_any_change(api):
+    before = _snapshot(api)
+    refused = _converge("all", prefect_flows=_flows("v9"))
+    assert refused.returncode != 0
+    said = " ".join(refused.stdout.split())
+    assert "has no tag, branch or commit 'v9'" in said and "Nothing was changed." in said, said[-3000:]
+    assert not re.search(r"changed=[1-9]", refused.stdout), refused.stdout[-2000:]
+    assert _snapshot(api) == before
+
+
 def test_a_secret_in_plain_variables_is_refused(api):
     before = _snapshot(api)
     refused = _converge("all", prefect_flows=_flows("v2"),

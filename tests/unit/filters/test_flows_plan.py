@@ -107,6 +107,15 @@ def test_a_source_that_could_not_be_read_is_an_error_with_its_message() -> None:
     assert plan([{"failed": True}], ["x"])["errors"] == ["flows x: could not be read"]
 
 
+def test_a_failed_read_registered_under_failed_when_false_is_still_an_error() -> None:
+    # How Ansible registers a loop item that failed under failed_when: false (the role's
+    # task): failed is false, the module's msg stays, nothing else it would return.
+    registered = {"failed": False, "failed_when_result": False, "item": "broken",
+                  "msg": "https://x has no tag, branch or commit 'v9'", "changed": False}
+    got = plan([registered, source(deployment())], ["broken", "fine"])
+    assert got["errors"] == ["flows broken: https://x has no tag, branch or commit 'v9'"]
+
+
 def test_problems_of_a_source_and_of_its_deployments_are_passed_through() -> None:
     got = plan([source(deployment(problems=["flows s deployment nightly: bad cron"]),
                        problems=["flows s: prefect.yaml is not a mapping"])], ["s"])
