@@ -260,6 +260,19 @@ def shown(action):
             'changes': action['changes'], 'after': body}
 
 
+def diff_of(results):
+    """What --diff shows: a line per action (op, kind, name), then each changed field's
+    new value as JSON (none for a secret)."""
+    lines = []
+    for result in results:
+        lines.append(f"{result['op']} {result['kind']} {result['name']}")
+        shown_fields = (result['after'] or {}) if result['op'] != 'delete' else {}
+        for key, value in sorted(shown_fields.items()):
+            lines.append(f'  {key}: {json.dumps(value, sort_keys=True, default=str)}')
+    return {'before': '', 'after': ''.join(line + '\n' for line in lines),
+            'after_header': 'the server, after this run'}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -296,13 +309,8 @@ def main():
     results = [shown(a) for a in actions]
     summary = {op: [f"{a['kind']} {a['name']}" for a in actions if a['op'] == op]
                for op in ('create', 'update', 'delete')}
-    diff = {'before': '', 'after': ''}
-    if results:
-        diff = {'before': json.dumps([{k: r[k] for k in ('kind', 'name', 'op')} for r in results],
-                                     indent=1) + '\n',
-                'after': json.dumps(results, indent=1, sort_keys=True, default=str) + '\n'}
     module.exit_json(changed=bool(actions) or ledger_changed, actions=results, summary=summary,
-                     diff=diff)
+                     diff=diff_of(results))
 
 
 if __name__ == '__main__':

@@ -50,6 +50,26 @@ def test_a_deployment_update_shows_the_changed_fields_only() -> None:
     assert so.shown(created)["after"] == body
 
 
+def test_the_diff_names_each_action_and_shows_new_values_but_no_secret() -> None:
+    update = so.shown({"kind": "deployment", "name": "versioned/versioned", "op": "update", "id": "d1",
+                       "changes": ["schedules"],
+                       "body": {"schedules": [{"cron": "30 4 * * *"}], "path": "/p"}})
+    secret = so.shown({"kind": "secret", "name": "pw", "op": "create", "id": None,
+                       "changes": [], "body": {"value": "hunter2"}})
+    gone = so.shown({"kind": "variable", "name": "old", "op": "delete", "id": "v1",
+                     "changes": [], "body": None})
+    diff = so.diff_of([update, secret, gone])
+    assert diff["before"] == ""
+    assert diff["after"].splitlines() == [
+        "update deployment versioned/versioned",
+        '  schedules: [{"cron": "30 4 * * *"}]',
+        "create secret pw",
+        "delete variable old",
+    ]
+    assert "hunter2" not in diff["after"]
+    assert so.diff_of([])["after"] == ""
+
+
 class PagingClient:
     """The API's filter endpoints as the server pages them (limit, offset, sorted by name),
     with 250 deployments that each have a limit of their own and one declared limit."""
