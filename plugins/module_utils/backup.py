@@ -111,6 +111,9 @@ def sqlite_backup(source, dest):
             dst = sqlite3.connect(partial)
             try:
                 src.backup(dst)
+                # One self-contained file: the copy carries the source's WAL mode,
+                # and every later read of a WAL database leaves -wal and -shm beside it.
+                dst.execute('PRAGMA journal_mode=DELETE').fetchone()
                 check = dst.execute('PRAGMA quick_check').fetchone()[0]
             finally:
                 dst.close()
@@ -267,8 +270,9 @@ def prune(dest_dir, version, database, keep):
     found = backups(dest_dir, version, database)
     removed = found[:max(0, len(found) - keep)]
     for old in removed:
-        _remove(old)
-        _remove(manifest_path(old))
+        # (-wal and -shm: left beside backups of earlier releases, which kept WAL mode)
+        for path in (old, manifest_path(old), old + '-wal', old + '-shm'):
+            _remove(path)
     return removed
 
 

@@ -232,6 +232,25 @@ def test_backup_of_a_wal_database_has_the_committed_rows_still_in_the_wal(tmp_pa
     assert integrity(res["path"]) == "ok"
 
 
+def test_a_backup_of_a_wal_database_is_one_file_that_reads_leave_alone(tmp_path: Path) -> None:
+    make_db(tmp_path / "data" / "prefect.db", wal=True)
+    res = sqlite_take(tmp_path)
+    assert backup.read_manifest(res["path"], "sqlite")["sha256"] == res["sha256"]
+    assert read_rows(res["path"]) == ROWS and backup.sqlite_revision(res["path"]) == REVISION
+    assert listing(tmp_path / "backups") == sorted([Path(res["path"]).name, Path(res["path"]).name + ".json"])
+    assert backup.sha256(res["path"]) == res["sha256"]
+
+
+def test_keep_removes_what_reads_left_beside_backups_of_earlier_releases(tmp_path: Path) -> None:
+    d = tmp_path / "backups"
+    oldest = old_backup(d, VERSION, "20200101T000000Z")
+    for suffix in ("-wal", "-shm"):
+        Path(f"{oldest}{suffix}").write_bytes(b"")
+    res = sqlite_take(tmp_path, keep=1)
+    assert res["removed"] == [str(oldest)]
+    assert listing(d) == sorted([Path(res["path"]).name, Path(res["path"]).name + ".json"])
+
+
 def test_paths_with_a_hash_and_other_uri_characters(tmp_path: Path) -> None:
     db = make_db(tmp_path / "data#1?%" / "prefect.db")
     res = backup.take("sqlite", str(tmp_path / "backups#2"), VERSION, sqlite_path=str(db))
