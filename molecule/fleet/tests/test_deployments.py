@@ -177,7 +177,10 @@ def test_a_run_completes_on_a_worker_host_and_prints_v1(api):
 
 
 def test_a_run_in_flight_finishes_on_v1_while_v2_lands_everywhere_first(api):
-    slow = _run(api, _deployment(api, "versioned"), {"seconds": 60})
+    # Longer than the fleet's converge takes, even on a loaded machine (it took
+    # more than 60 s with two scenarios side by side): v1 must still be in use
+    # when the converge looks at it.
+    slow = _run(api, _deployment(api, "versioned"), {"seconds": 180})
     _wait(api, slow, {"RUNNING"}, 120)
     # The worker host that runs it: a process there works in v1 (its cwd).
     v1 = f"/opt/prefect/code/pipelines/{STATE['v1']}"
@@ -195,8 +198,9 @@ def test_a_run_in_flight_finishes_on_v1_while_v2_lands_everywhere_first(api):
         landed = float(host.run(f"stat -c %Z /opt/prefect/code/pipelines/{v2}").stdout)
         assert landed <= datetime.fromisoformat(updated).timestamp(), f"{name} got v2 after the deployment changed"
     # v1 stays on the host whose worker runs the slow flow in it; the other may drop it.
+    assert _wait(api, slow, {"RUNNING"} | FINAL)["state_type"] == "RUNNING", "the slow run ended during the converge"
     assert _host(busy).file(v1).exists, busy
-    finished = _wait(api, slow, FINAL, 180)
+    finished = _wait(api, slow, FINAL, 300)
     assert finished["state_type"] == "COMPLETED", finished["state"]
     assert "pipelines v1 synced" in _printed(api, slow, "pipelines v1 synced")
     fresh = _wait(api, _run(api, deployment), FINAL)
