@@ -220,7 +220,9 @@ def slow(host) -> str:
 
 
 def test_converge_with_a_config_change_lets_the_running_flow_finish(host, api, slow, auth, db_password):
-    run_id = _run(api, slow, {"seconds": 60})
+    # Long enough to be running when the converge reaches the drain, even on a
+    # loaded machine (a 60 s run had ended by then with two scenarios side by side).
+    run_id = _run(api, slow, {"seconds": 120})
     _wait(api, run_id, {"RUNNING"}, 60)
     time.sleep(10)
     changed = converge(HOST, prefect_log_level="DEBUG")
