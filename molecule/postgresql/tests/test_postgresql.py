@@ -238,7 +238,8 @@ def test_converge_with_a_config_change_lets_the_running_flow_finish(host, api, s
 
 
 def test_drain_timeout_cancels_the_run_with_a_message(host, api, slow):
-    run_id = _run(api, slow, {"seconds": 120})
+    # Far longer than any converge takes: the drain, not the run's end, stops it.
+    run_id = _run(api, slow, {"seconds": 600})
     _wait(api, run_id, {"RUNNING"}, 60)
     changed = converge(HOST, prefect_drain_timeout=15)
     assert changed.returncode == 0, changed.stdout[-4000:]
