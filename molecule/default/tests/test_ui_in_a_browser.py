@@ -98,6 +98,9 @@ def test_the_runs_page_shows_no_error_right_after_a_converge(browser, address):
     page.goto(f"http://{address}:4200/", wait_until="networkidle")
     page.get_by_placeholder("admin:pass").fill(CREDENTIALS)
     page.get_by_role("button", name="Login").click()
+    # The UI checks the credentials against the API before it keeps them: on a
+    # loaded machine that outlasts networkidle, and a page closed earlier logs nobody in.
+    page.get_by_placeholder("admin:pass").wait_for(state="detached", timeout=60_000)
     page.wait_for_load_state("networkidle")
     page.close()
     failures = []
