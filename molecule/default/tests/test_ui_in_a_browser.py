@@ -57,6 +57,7 @@ def test_runs_page_shows_the_smoke_runs_completed(browser, address):
     page = _open(browser, f"http://{address}:4200/")
     page.get_by_placeholder("admin:pass").fill(CREDENTIALS)
     page.get_by_role("button", name="Login").click()
+    page.get_by_placeholder("admin:pass").wait_for(state="detached", timeout=60_000)
     page.wait_for_load_state("networkidle")
     page.goto(f"http://{address}:4200/runs", wait_until="networkidle")
     page.get_by_text("Completed").first.wait_for(timeout=30_000)
