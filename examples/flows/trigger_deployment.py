@@ -155,15 +155,23 @@ def wait_for_final_state(
 ) -> Finished:
     deadline = time.monotonic() + timeout
     while True:
-        run = client.get(f"flow_runs/{flow_run_id}").json()
-        if run["state_type"] in FINAL:
+        # An answer other than 200 (a 500 from a server under load, after the
+        # client's own retries of 503s) is polled past until the deadline.
+        response = client.get(f"flow_runs/{flow_run_id}")
+        run = response.json() if response.status_code == 200 else None
+        if run is not None and run["state_type"] in FINAL:
             break
         if time.monotonic() > deadline:
-            raise TimeoutError(
-                f"flow run {flow_run_id} still {run['state_name']} after {timeout:.0f} s"
+            now = (
+                f"still {run['state_name']}"
+                if run is not None
+                else f"unreadable (HTTP {response.status_code}: {response.text[:200]})"
             )
+            raise TimeoutError(f"flow run {flow_run_id} {now} after {timeout:.0f} s")
         time.sleep(poll)
-    states = client.get("flow_run_states/", params={"flow_run_id": flow_run_id}).json()
+    answer = client.get("flow_run_states/", params={"flow_run_id": flow_run_id})
+    answer.raise_for_status()
+    states = answer.json()
     created = _ts(run["created"])
     running = [_ts(s["timestamp"]) for s in states if s["type"] == "RUNNING"]
     return Finished(

@@ -241,3 +241,28 @@ def test_a_busy_server_is_given_the_time_prefects_client_gives(
     monkeypatch.setattr(trigger_deployment.time, "sleep", waits.append)
     assert client.post("deployments/1/create_flow_run", json={}).status_code == 201
     assert waits == [2.0, 1.0, 8.0]
+
+
+def test_a_poll_answered_with_a_server_error_is_polled_past(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 500 from a loaded server while a run is watched (seen on PostgreSQL with two
+    scenarios side by side) is polled past; only at the deadline is it an error."""
+    done = {"state_type": "COMPLETED", "state_name": "Completed",
+            "created": "2026-12-06T10:00:00Z", "state": {"timestamp": "2026-12-06T10:00:03Z"}}
+    answers = [httpx.Response(500, json={"exception_message": "Internal Server Error"}),
+               httpx.Response(200, json=done)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("flow_run_states/"):
+            return httpx.Response(200, json=[{"type": "RUNNING", "timestamp": "2026-12-06T10:00:01Z"}])
+        return answers.pop(0)
+
+    finished = trigger_deployment.wait_for_final_state(_client(handler, monkeypatch), "r1", timeout=60)
+    assert finished.run["state_type"] == "COMPLETED" and finished.to_running == 1.0
+
+    def broken(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, json={"exception_message": "Internal Server Error"})
+
+    with pytest.raises(TimeoutError, match=r"r1 unreadable \(HTTP 500: .*Internal Server Error"):
+        trigger_deployment.wait_for_final_state(_client(broken, monkeypatch), "r1", timeout=0)
