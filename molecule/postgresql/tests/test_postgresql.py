@@ -263,7 +263,10 @@ def test_a_killed_worker_unit_leaves_its_run_crashed_within_seconds(host, api, s
     print(f"marked Crashed {seconds:.1f} s after the kill")
     assert run["state_type"] == "CRASHED", run["state"]
     assert f"{WORKER} on {HOST} died" in run["state"]["message"], run["state"]["message"]
-    assert seconds < 10, f"Crashed only {seconds:.0f} s after the kill"
+    # How soon is a figure (printed above; 1.7 s unloaded), not a timing assertion:
+    # the bound only tells this path from the heartbeat automation's (90 s and more),
+    # which the message check below names too.
+    assert seconds < 60, f"Crashed only {seconds:.0f} s after the kill"
     assert f"{WORKER} died: marked 1 run(s) Crashed: {run_id}" in journal(host, WORKER, 80)
     # The restarted worker takes new runs.
     quick = _run(api, slow, {"seconds": 2})
