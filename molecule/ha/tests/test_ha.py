@@ -341,11 +341,20 @@ def test_an_api_server_back_with_a_new_address_serves_again_with_no_converge(dat
     _podman("network", "connect", "--ip", new, network, name)
     _podman("start", name)
     assert _address(name) == new
+    moved = time.monotonic()
     victim = _host(name)
     deadline = time.monotonic() + 180
     while victim.run("curl -fsS http://127.0.0.1:4200/api/ready").rc != 0:
         assert time.monotonic() < deadline, journal(victim, "prefect-server.service", 80)
         time.sleep(3)
+    ready = time.monotonic()
+    # HAProxy looks the name up again (every 5 s) and health-checks the new address.
+    deadline = time.monotonic() + 120
+    while (state := _balancer_state(data)).get(name) != (new, "UP"):
+        assert time.monotonic() < deadline, (state, journal(data, "haproxy.service", 60))
+        time.sleep(1)
+    print(f"[ha figure] {name} ready {ready - moved:.1f} s after it came back on {new}; "
+          f"in the load balancer at that address {time.monotonic() - ready:.1f} s later")
     # Only the re-addressed server left behind the load balancer: it must serve.
     _stopped_for(_host(other), 8)
     try:
@@ -363,6 +372,20 @@ def test_an_api_server_back_with_a_new_address_serves_again_with_no_converge(dat
     result = probe.result(f"{name} stopped and back on a new address ({old} -> {new}), then {other} stopped")
     # While ha-api-1 was down, ha-api-2 served; while ha-api-2 was down, the re-addressed one.
     assert result["failed"] == 0, result
+
+
+def _balancer_state(data) -> dict[str, tuple[str, str]]:
+    """Each API server's address and state as HAProxy holds them (its master socket)."""
+    ask = ("import socket; s = socket.socket(socket.AF_UNIX); s.settimeout(5); "
+           "s.connect('/run/haproxy/master.sock'); s.sendall(b'@1 show servers state prefect_api\\n'); "
+           "s.shutdown(socket.SHUT_WR); out = b''\n"
+           "while (chunk := s.recv(65536)): out += chunk\n"
+           "print(out.decode())")
+    out = data.run(f"python3 -c {shlex.quote(ask)}")
+    assert out.rc == 0, out.stderr
+    # be_id be_name srv_id srv_name srv_addr srv_op_state ... (srv_op_state 2: running)
+    rows = [line.split() for line in out.stdout.splitlines() if line and line[0].isdigit()]
+    return {row[3]: (row[4], "UP" if row[5] == "2" else f"op_state {row[5]}") for row in rows if len(row) > 5}
 
 
 def _latest_scheduled(api: Api, deployment: str) -> datetime:
