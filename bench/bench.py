@@ -557,7 +557,8 @@ def main(argv: list[str] | None = None) -> int:
         if f.values
     ]
 
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.now(timezone.utc)
+    when = now.strftime("%Y-%m-%d %H:%M UTC")
     table = "\n".join(
         [
             f"Measured {when} with `bench/run --repeat {n}"
@@ -576,6 +577,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.md").write_text(table + "\n")
+    # Kept beside the latest: a run of some parts does not erase the others' figures.
+    (RESULTS / now.strftime("%Y-%m-%d-%H%M.md")).write_text(table + "\n")
     (RESULTS / "latest.json").write_text(json.dumps({f.label: f.values for f in figures}, indent=2))
     return 1 if errors else 0
 
