@@ -220,7 +220,10 @@ def test_a_create_whose_answer_is_lost_makes_one_run(monkeypatch: pytest.MonkeyP
             runs = client.post_idempotent(
                 "flow_runs/filter", json={"deployments": {"id": {"any_": [deployment_id]}}}
             ).json()
-    assert creates == [201, 200]  # created once, then found by its key
+    # Created once, then found by its key; a server busy beside other work may
+    # answer 503 (SQLite locked) in between, which the client waits out.
+    assert creates[0] == 201 and creates[-1] == 200, creates
+    assert set(creates[1:-1]) <= {503}, creates
     assert [r["id"] for r in runs] == [run["id"]]
 
 
