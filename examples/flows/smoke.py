@@ -127,7 +127,9 @@ def run_all(pool: str, prefixes: list[str], timeout: float, in_flight: int) -> d
 
     def run_one(module_function: tuple[str, str]) -> dict[str, Any]:
         name = f"{_flow_name(*module_function)}/{DEPLOYMENT}"
-        with api_client() as client:
+        # A server busy beside other work may answer 503 for longer than
+        # Prefect's own client waits: the smoke test waits up to its timeout.
+        with api_client(retry_for=timeout) as client:
             deployment = find_deployment(client, *name.split("/"))
             run_id = create_flow_run(client, deployment["id"])["id"]
             try:

@@ -41,7 +41,16 @@ class RetryingClient(httpx.Client):
     a create the server deduplicates (an idempotency key, also through
     `post_idempotent`), or any request that never reached the server (connect
     errors). A plain POST that timed out is not repeated: it may have
-    created something."""
+    created something.
+
+    `retry_for`: seconds a request keeps being retried after Prefect's own
+    five waits (2 to 32 s), every 32 s, for a caller that has a deadline of
+    its own (the smoke test waits as long as its timeout: a SQLite server
+    beside heavy work can answer 503 for more than a minute)."""
+
+    def __init__(self, *args: Any, retry_for: float | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.retry_for = retry_for
 
     def request(self, method: str, *args: Any, **kwargs: Any) -> httpx.Response:
         return self._send_with_retries(method, method.upper() == "GET", *args, **kwargs)
@@ -50,27 +59,41 @@ class RetryingClient(httpx.Client):
         """A POST that reads, or that the server deduplicates: repeated on timeouts too."""
         return self._send_with_retries("POST", True, url, **kwargs)
 
+    def _delay(self, attempt: int, started: float) -> float | None:
+        """The wait before the next attempt, or None when none is left."""
+        if attempt < len(RETRY_DELAYS):
+            return RETRY_DELAYS[attempt]
+        if self.retry_for is not None and time.monotonic() - started < self.retry_for:
+            return RETRY_DELAYS[-1]
+        return None
+
     def _send_with_retries(
         self, method: str, repeat_timeouts: bool, *args: Any, **kwargs: Any
     ) -> httpx.Response:
         # Prefect's own client waits 2, 4, 8, 16, 32 s (or what Retry-After
         # says): a SQLite server under a burst of writes can answer 503 for
         # several seconds in a row.
-        for delay in (*RETRY_DELAYS, None):
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            response: httpx.Response | None = None
             try:
                 response = super().request(method, *args, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout):
-                if delay is None:
+                if self._delay(attempt, started) is None:
                     raise
             except (httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ReadError):
-                if delay is None or not repeat_timeouts:
+                if not repeat_timeouts or self._delay(attempt, started) is None:
                     raise
             else:
-                if response.status_code not in RETRY_STATUS or delay is None:
+                if response.status_code not in RETRY_STATUS:
                     return response
-                delay = _retry_after(response) or delay
-            time.sleep(delay)
-        raise AssertionError("unreachable")
+            delay = self._delay(attempt, started)
+            if delay is None:
+                assert response is not None  # errors without an answer were raised above
+                return response
+            time.sleep((_retry_after(response) if response is not None else None) or delay)
+            attempt += 1
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -81,8 +104,9 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def api_client(timeout: float = 30.0) -> RetryingClient:
-    """An HTTP client for the configured Prefect API, with its credentials."""
+def api_client(timeout: float = 30.0, retry_for: float | None = None) -> RetryingClient:
+    """An HTTP client for the configured Prefect API, with its credentials
+    (`retry_for`: see RetryingClient)."""
     settings = get_current_settings()
     if not settings.api.url:
         raise SystemExit("PREFECT_API_URL is not set: this example needs a Prefect server")
@@ -108,7 +132,7 @@ def api_client(timeout: float = 30.0) -> RetryingClient:
         headers.update(
             {"Prefect-Csrf-Token": token.json()["token"], "Prefect-Csrf-Client": csrf_client}
         )
-    return RetryingClient(headers=headers, verify=verify, **options)
+    return RetryingClient(headers=headers, verify=verify, retry_for=retry_for, **options)
 
 
 def find_deployment(client: httpx.Client, flow_name: str, deployment_name: str) -> dict[str, Any]:

@@ -246,6 +246,39 @@ def test_a_busy_server_is_given_the_time_prefects_client_gives(
     assert waits == [2.0, 1.0, 8.0]
 
 
+def test_a_caller_with_a_deadline_waits_out_a_longer_busy_spell(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Beside heavy work a SQLite server can answer 503 for more than Prefect's
+    five waits (62 s): the smoke test's client keeps asking every 32 s until
+    its own timeout, then gives the 503 back."""
+    clock = [0.0]
+    monkeypatch.setattr(trigger_deployment.time, "monotonic", lambda: clock[0])
+    answers = [503] * 8 + [201]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(answers.pop(0), json={"id": "run"})
+
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock[0] += seconds
+
+    client = trigger_deployment.RetryingClient(
+        base_url="http://server.invalid/api/", transport=httpx.MockTransport(handler), retry_for=300
+    )
+    monkeypatch.setattr(trigger_deployment.time, "sleep", sleep)
+    assert client.post("deployments/1/create_flow_run", json={}).status_code == 201
+    assert waits == [2.0, 4.0, 8.0, 16.0, 32.0, 32.0, 32.0, 32.0]
+
+    # Past the deadline the busy answer is what the caller gets.
+    answers[:] = [503] * 20
+    waits.clear()
+    assert client.post("deployments/1/create_flow_run", json={}).status_code == 503
+    assert waits == [2.0, 4.0, 8.0, 16.0, 32.0] + [32.0] * 8  # 318 s: the last wait passed 300
+
+
 def test_a_poll_answered_with_a_server_error_is_polled_past(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
