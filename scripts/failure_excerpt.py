@@ -5,9 +5,9 @@ scripts/test runs its parts side by side and their lines interleave; a CI log is
 often read from its tail only. When a part fails, the run ends with this excerpt
 of that part's own log: each failure marker Ansible, molecule and pytest print
 (a failed task, a failed idempotence check, a failed test and its assertion),
-with the lines around it, colours and molecule's frame removed, and at most
-`--lines` lines in all, the first failures first (later ones are often their
-consequence).
+with the two lines before it and the rest of its block (to the next blank
+line), colours and molecule's frame removed, and at most `--lines` lines in
+all, the first failures first (later ones are often their consequence).
 
 Usage: failure_excerpt.py LOG [--lines N]
 """
@@ -27,7 +27,7 @@ MARKERS = re.compile(
     r"^_{3,} .* _{3,}$|^ERROR |Traceback \(most recent call last\)|^\S*Error: "
 )
 BEFORE = 2  # lines kept before a marker (the task's name, the test's line)
-AFTER = 12  # lines kept after it (the rest of the message)
+AFTER = 40  # at most this many lines kept after it: the rest of its block, to a blank line
 WIDTH = 400  # a line longer than this is cut (assertion messages can be pages)
 
 
@@ -45,7 +45,10 @@ def excerpt(lines: list[str], limit: int) -> list[str]:
     keep: set[int] = set()
     for number, line in enumerate(text):
         if MARKERS.search(line):
-            keep.update(range(max(0, number - BEFORE), min(len(text), number + AFTER + 1)))
+            end = number + 1
+            while end < min(len(text), number + AFTER + 1) and text[end].strip():
+                end += 1
+            keep.update(range(max(0, number - BEFORE), end))
     if not keep:  # nothing recognised: the end of the log says the most
         keep = set(range(max(0, len(text) - limit), len(text)))
     out: list[str] = []

@@ -19,7 +19,9 @@ MOLECULE = [
     *[f"  \x1b[2m│\x1b[0m TASK [prefect : step {n}]" for n in range(40)],
     "  \x1b[2m│\x1b[0m TASK [prefect : Run the smoke flows]",
     "  \x1b[2m│\x1b[0m   ****************",
-    "  \x1b[2m\x1b[31m│\x1b[0m \x1b[0;31mfatal: [upgrade-release]: FAILED! => {\"changed\": false, \"msg\": \"503\"}\x1b[0m",
+    "  \x1b[2m\x1b[31m│\x1b[0m \x1b[0;31mfatal: [upgrade-release]: FAILED! => {\"changed\": false, \"msg\": \"The\x1b[0m",
+    "  \x1b[2m\x1b[31m│\x1b[0m \x1b[0;31m  smoke test failed: 503\"}\x1b[0m",
+    "  \x1b[2m│\x1b[0m ",
     *[f"  \x1b[2m│\x1b[0m TASK [prefect : after {n}]" for n in range(40)],
     "  \x1b[2m│\x1b[0m PLAY RECAP",
     "\x1b[31mCRITICAL\x1b[0m Ansible return code was 2",
@@ -29,7 +31,10 @@ MOLECULE = [
 def test_a_failed_task_is_shown_with_its_name_and_without_colours_or_frame():
     out = failure_excerpt.excerpt(MOLECULE, limit=80)
     assert "TASK [prefect : Run the smoke flows]" in out
-    assert 'fatal: [upgrade-release]: FAILED! => {"changed": false, "msg": "503"}' in out
+    # the whole message, to the blank line that ends it
+    assert 'fatal: [upgrade-release]: FAILED! => {"changed": false, "msg": "The' in out
+    assert '  smoke test failed: 503"}' in out
+    assert "TASK [prefect : after 5]" not in out
     assert "CRITICAL Ansible return code was 2" in out
     assert not any("\x1b" in line or "│" in line for line in out)
     # the steps far before the failure are left out, and the gap is marked
