@@ -77,20 +77,23 @@ class RetryingClient(httpx.Client):
         attempt = 0
         while True:
             response: httpx.Response | None = None
+            unanswered: httpx.TransportError | None = None
             try:
                 response = super().request(method, *args, **kwargs)
-            except (httpx.ConnectError, httpx.ConnectTimeout):
-                if self._delay(attempt, started) is None:
+            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+                unanswered = error
+            except (httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ReadError) as error:
+                if not repeat_timeouts:
                     raise
-            except (httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ReadError):
-                if not repeat_timeouts or self._delay(attempt, started) is None:
-                    raise
+                unanswered = error
             else:
                 if response.status_code not in RETRY_STATUS:
                     return response
             delay = self._delay(attempt, started)
-            if delay is None:
-                assert response is not None  # errors without an answer were raised above
+            if delay is None:  # no attempt left: the last answer, or the last error
+                if unanswered is not None:
+                    raise unanswered
+                assert response is not None
                 return response
             time.sleep((_retry_after(response) if response is not None else None) or delay)
             attempt += 1

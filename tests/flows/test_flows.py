@@ -246,6 +246,25 @@ def test_a_busy_server_is_given_the_time_prefects_client_gives(
     assert waits == [2.0, 1.0, 8.0]
 
 
+def test_a_server_that_cannot_be_reached_is_tried_again_then_the_error_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A connect error never reached the server: any request is tried again, with
+    Prefect's waits, and the error itself is what the caller gets at the end."""
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        raise httpx.ConnectError("refused", request=request)
+
+    client = _client(handler, monkeypatch)
+    waits: list[float] = []
+    monkeypatch.setattr(trigger_deployment.time, "sleep", waits.append)
+    with pytest.raises(httpx.ConnectError, match="refused"):
+        client.post("deployments/1/create_flow_run", json={})
+    assert calls == ["POST"] * 6 and waits == [2.0, 4.0, 8.0, 16.0, 32.0]
+
+
 def test_a_caller_with_a_deadline_waits_out_a_longer_busy_spell(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
