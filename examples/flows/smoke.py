@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import importlib
 import json
+import os
 import re
 import statistics
 import sys
@@ -240,6 +241,12 @@ def main() -> int:
 
     started = time.monotonic()
     if args.local:
+        # The temporary server gets the smoke test's time to start, not Prefect's
+        # 20 s: a host busy beside other work (a converge of its neighbours, a
+        # cold page cache) can take longer, and that says nothing about the host.
+        os.environ.setdefault(
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(int(args.timeout))
+        )
         report: dict[str, Any] = {"mode": "local", "deployments_changed": [], **run_local()}
     else:
         if not (args.pool and args.worker_prefix):
