@@ -8,8 +8,11 @@ the machine's load and the package index's latency.
 - single host: `preset run` inside the host, the way a user provisions one
   (local connection; the tool and ansible-core come from a bench image layer,
   the repository is mounted read-only at /src);
-- fleet: `ansible-playbook` on this machine over podman connections to three
-  fresh hosts on a network of their own, beside the same run against one host;
+- fleet: `preset run` on this machine over podman connections to one server
+  and N worker hosts (N = 1, 2, 4, 8 by default) on a network of their own:
+  the cold converge, the no-op converge right after it, and (on the smallest
+  fleet) one more worker host added with `--limit` to it; beside them the
+  same cold run against one host, and the machine's CPU time during each;
 - stock: `prefect server start` and `prefect worker start` by hand, with the
   same dependency lock, in the same kind of host.
 
@@ -18,6 +21,7 @@ the machine's load and the package index's latency.
   restart, smoke test), `preset run` inside the host as above.
 
     bench/run [--repeat N] [--only noop,flows,cold,latency,throughput,fleet,postgresql,upgrade]
+              [--fleet-sizes 1,2,4,8]
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -267,8 +272,25 @@ def _wait_health(name: str) -> None:
         time.sleep(1)
 
 
-def fleet_converge(names: list[str], groups: dict[str, list[str]]) -> tuple[float, int]:
-    """ansible-playbook on this machine over podman connections; (seconds, changed)."""
+def cpu_seconds() -> float:
+    """CPU time this machine has spent busy since boot (every core, containers included)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    # user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+    busy = sum(int(fields[i]) for i in (0, 1, 2, 5, 6, 7) if i < len(fields))
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Converge:
+    seconds: float
+    changed: int
+    cpu: float  # the machine's busy CPU seconds during the converge
+
+
+def fleet_converge(
+    names: list[str], groups: dict[str, list[str]], limit: str | None = None
+) -> Converge:
+    """`preset run` on this machine over podman connections to the hosts in `groups`."""
     inventory = {
         "all": {
             "children": {
@@ -285,6 +307,7 @@ def fleet_converge(names: list[str], groups: dict[str, list[str]]) -> tuple[floa
     try:
         (workdir / "inventory.json").write_text(json.dumps(inventory))
         preset = shutil.which("preset") or str(ROOT / ".venv" / "bin" / "preset")
+        cpu = cpu_seconds()
         start = time.monotonic()
         result = subprocess.run(
             [
@@ -293,6 +316,7 @@ def fleet_converge(names: list[str], groups: dict[str, list[str]]) -> tuple[floa
                 str(ROOT / "bench" / "fleet.yml"),
                 "-i",
                 str(workdir / "inventory.json"),
+                *(["--limit", limit] if limit else []),
             ],
             capture_output=True,
             text=True,
@@ -304,11 +328,12 @@ def fleet_converge(names: list[str], groups: dict[str, list[str]]) -> tuple[floa
             },
         )
         elapsed = time.monotonic() - start
+        cpu = cpu_seconds() - cpu
         if result.returncode != 0:
             raise RuntimeError(
                 f"fleet converge failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}"
             )
-        return elapsed, _changed(result.stdout)
+        return Converge(elapsed, _changed(result.stdout), cpu)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -333,6 +358,13 @@ def machine() -> str:
     return f"{cpu}, {cores} cores, {int(memory) // 1024**2} GiB, {system}"
 
 
+def cpu_note(runs: list[Converge]) -> str:
+    """The machine's CPU time beside the wall time: how many cores were busy on average."""
+    cpu = statistics.median(r.cpu for r in runs)
+    wall = statistics.median(r.seconds for r in runs)
+    return f"CPU {cpu:.0f} s, {cpu / wall:.1f} of {os.cpu_count()} cores busy"
+
+
 def verdict(met: bool) -> str:
     return "met" if met else "**missed**"
 
@@ -350,6 +382,11 @@ def main(argv: list[str] | None = None) -> int:
         help="runs of the slow figures (throughput, fleet, postgresql, upgrade); default --repeat",
     )
     parser.add_argument("--latency-runs", type=int, default=20)
+    parser.add_argument(
+        "--fleet-sizes",
+        default="1,2,4,8",
+        help="worker hosts beside the server in each fleet measured (default 1,2,4,8)",
+    )
     parser.add_argument("--throughput-runs", type=int, default=100)
     parser.add_argument(
         "--only", default=",".join(PARTS), help="comma-separated parts of " + ",".join(PARTS)
@@ -360,6 +397,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             f"--only takes {', '.join(PARTS)}; got {', '.join(sorted(parts - set(PARTS)))}"
         )
+    try:
+        sizes = sorted({int(size) for size in args.fleet_sizes.split(",")})
+    except ValueError:
+        parser.error(f"--fleet-sizes takes numbers separated by commas; got {args.fleet_sizes}")
+    if sizes[0] < 1:
+        parser.error(f"--fleet-sizes takes sizes of 1 or more; got {args.fleet_sizes}")
     n = args.repeat
     slow = n if args.slow_repeat is None else args.slow_repeat
 
@@ -385,7 +428,30 @@ def main(argv: list[str] | None = None) -> int:
     stock = Figure(
         "Runs completed per minute, stock server + worker (same lock, defaults)", "runs/min"
     )
-    fleet = Figure("Fleet converge, cold (1 server + 2 worker hosts)", "s", "<= 1.5x single host")
+    fleet_cold = {
+        size: Figure(
+            f"Fleet converge, cold, 1 server + {size} worker host{'s' * (size > 1)}",
+            "s",
+            f"<= 2.0x N={sizes[0]}" if size == sizes[-1] and size > sizes[0] else "",
+        )
+        for size in sizes
+    }
+    fleet_noop = {
+        size: Figure(
+            f"Fleet converge, no-op, 1 server + {size} worker host{'s' * (size > 1)}",
+            "s",
+            f"<= 2.0x N={sizes[0]}" if size == sizes[-1] and size > sizes[0] else "",
+        )
+        for size in sizes
+    }
+    runs_cold: dict[int, list[Converge]] = {size: [] for size in sizes}
+    runs_noop: dict[int, list[Converge]] = {size: [] for size in sizes}
+    changed_fleet_noop: dict[int, list[int]] = {size: [] for size in sizes}
+    added = Figure(
+        f"A worker host added to the running fleet of {sizes[0]} (`--limit` to it), cold",
+        "s",
+        "<= 0.8x single host",
+    )
     single = Figure("Single-host converge, cold, driven the same way (podman connection)", "s")
     pg_cold = Figure("Cold converge with PostgreSQL installed (postgresql_install, auth)", "s")
     upgrade = Figure("Upgrade converge, 3.8.8 to 3.9.1 (backup, migrations, smoke test)", "s")
@@ -487,22 +553,38 @@ def main(argv: list[str] | None = None) -> int:
 
     if "fleet" in parts:
 
-        def fleet_step(_i: int) -> None:
-            network = f"bench-{uuid.uuid4().hex[:6]}"
-            with hosts(3, network=network) as names:
-                seconds, _ = fleet_converge(
-                    names, {"prefect_server": names[:1], "prefect_workers": names[1:]}
-                )
-                fleet.values.append(seconds)
-                log(f"fleet cold converge: {seconds:.1f} s")
-            with hosts(1) as names:
-                seconds, _ = fleet_converge(
-                    names, {"prefect_server": names, "prefect_workers": names}
-                )
-                single.values.append(seconds)
-                log(f"single-host cold converge (same driver): {seconds:.1f} s")
+        def fleet_size_step(size: int, _i: int) -> None:
+            # The smallest fleet gets one host more, started beside it but left out of
+            # the inventory until it is added with --limit to it.
+            extra = 1 if size == sizes[0] else 0
+            with hosts(1 + size + extra, network=f"bench-{uuid.uuid4().hex[:6]}") as names:
+                server, workers = names[:1], names[1 : 1 + size]
+                groups = {"prefect_server": server, "prefect_workers": workers}
+                run = fleet_converge(names, groups)
+                fleet_cold[size].values.append(run.seconds)
+                runs_cold[size].append(run)
+                log(f"fleet of {size}, cold: {run.seconds:.1f} s, CPU {run.cpu:.0f} s")
+                run = fleet_converge(names, groups)
+                fleet_noop[size].values.append(run.seconds)
+                runs_noop[size].append(run)
+                changed_fleet_noop[size].append(run.changed)
+                log(f"fleet of {size}, no-op: {run.seconds:.1f} s, changed={run.changed}")
+                if extra:
+                    new = names[-1]
+                    groups = {"prefect_server": server, "prefect_workers": [*workers, new]}
+                    run = fleet_converge(names, groups, limit=new)
+                    added.values.append(run.seconds)
+                    log(f"worker host added with --limit: {run.seconds:.1f} s")
 
-        each("fleet", fleet_step, slow)
+        def single_step(_i: int) -> None:
+            with hosts(1) as names:
+                run = fleet_converge(names, {"prefect_server": names, "prefect_workers": names})
+                single.values.append(run.seconds)
+                log(f"single-host cold converge (same driver): {run.seconds:.1f} s")
+
+        for size in sizes:
+            each(f"fleet of {size}", partial(fleet_size_step, size), slow)
+        each("single host, same driver", single_step, slow)
 
     if noop.values:
         noop.anchor = (
@@ -532,9 +614,26 @@ def main(argv: list[str] | None = None) -> int:
     if ours.values and stock.values:
         ours.anchor = f"{ours.median / stock.median:.2f}x stock ({stock.median:.1f} runs/min)"
         ours.verdict = verdict(ours.median >= stock.median)
-    if fleet.values and single.values:
-        fleet.anchor = f"{fleet.median / single.median:.2f}x one host ({single.median:.1f} s)"
-        fleet.verdict = verdict(fleet.median <= 1.5 * single.median)
+    base = sizes[0]
+    for size in sizes:
+        for figures_of, runs in ((fleet_cold, runs_cold), (fleet_noop, runs_noop)):
+            figure, first = figures_of[size], figures_of[base]
+            if not figure.values:
+                continue
+            ratio = (
+                f"{figure.median / first.median:.2f}x N={base}; "
+                if size > base and first.values
+                else ""
+            )
+            figure.anchor = ratio + cpu_note(runs[size])
+            if figure.target and first.values:
+                figure.verdict = verdict(figure.median <= 2.0 * first.median)
+        if changed_fleet_noop[size] and set(changed_fleet_noop[size]) != {0}:
+            fleet_noop[size].anchor += f"; changed counts {changed_fleet_noop[size]}"
+            fleet_noop[size].verdict = "**not a no-op**"
+    if added.values and single.values:
+        added.anchor = f"{added.median / single.median:.2f}x one host ({single.median:.1f} s)"
+        added.verdict = verdict(added.median <= 0.8 * single.median)
     if pg_cold.values and cold.values:
         pg_cold.anchor = f"{pg_cold.median / cold.median:.2f}x the SQLite cold converge"
     if upgrade.values and cold.values:
@@ -549,7 +648,9 @@ def main(argv: list[str] | None = None) -> int:
             latency,
             ours,
             stock,
-            fleet,
+            *fleet_cold.values(),
+            *fleet_noop.values(),
+            added,
             single,
             pg_cold,
             upgrade,
