@@ -21,8 +21,9 @@ class Api:
         self._csrf: list[str] | None = None
 
     def _curl(self, method: str, path: str, body: Any = None, headers: list[str] | None = None) -> Any:
-        # Retried like Prefect's own client: a busy server (SQLite) answers 503.
-        args = ["curl", "-fsS", "--retry", "6", "--retry-delay", "1", "-X", method]
+        # A busy server (SQLite "database is locked") answers 503: waited out for
+        # a minute, as long as Prefect's own client waits (five waits, 62 s).
+        args = ["curl", "-fsS", "--retry", "12", "--retry-delay", "5", "-X", method]
         if self.auth:
             args += ["-u", self.auth]
         for header in headers or []:
