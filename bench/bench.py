@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_IMAGE = "localhost/prefect-preset-debian:bookworm"
@@ -57,6 +58,25 @@ DEFAULT_VERSION = re.search(
 ).group(1)  # type: ignore[union-attr]
 LOCK = f"/src/roles/prefect/files/locks/prefect-{DEFAULT_VERSION}.txt"
 RESULTS = ROOT / "bench" / "results"
+# The cold converge's profile: bench/callbacks/bench_profile.py writes each task's time.
+PROFILE_FILE = "/tmp/bench-profile.json"
+PROFILE_ENV = (
+    "ANSIBLE_CALLBACK_PLUGINS=/src/bench/callbacks",
+    "ANSIBLE_CALLBACKS_ENABLED=bench_profile",
+    f"BENCH_PROFILE_FILE={PROFILE_FILE}",
+)
+PROFILE_THRESHOLD = 2.0  # seconds: the steps the profile names
+# What each large step of a cold converge cannot go below, measured on this kind of
+# machine outside the preset (../shared/environment.md and the bench's bare install).
+FLOORS = {
+    "Run the smoke flows": "about 3 s per run of a trivial flow through a process worker "
+    "(a Python process importing Prefect); 9 runs, 3 at a time",
+    "Install Prefect from the lock": "`uv pip install prefect` from a warm cache: 1.4 s, "
+    "6.8 s with its bytecode compiled",
+    "Migrate the database": "the migrations alone on an empty SQLite: 11.5 s",
+    "Run the API server": "`prefect server start` to a healthy /api/health on a migrated "
+    "database: 7 to 12 s",
+}
 PARTS = ("noop", "flows", "cold", "latency", "throughput", "fleet", "postgresql", "upgrade")
 
 
@@ -135,7 +155,7 @@ def hosts(count: int = 1, systemd: bool = True, network: str = "") -> Iterator[l
             podman("network", "rm", "-f", network, check=False)
 
 
-def preset_run(name: str, playbook: str) -> tuple[float, int]:
+def preset_run(name: str, playbook: str, env: tuple[str, ...] = ()) -> tuple[float, int]:
     """`preset run` inside the host; (seconds, changed count)."""
     start = time.monotonic()
     result = run_in(
@@ -143,6 +163,7 @@ def preset_run(name: str, playbook: str) -> tuple[float, int]:
         "env",
         "PYTHONPATH=/src/src",
         "ANSIBLE_NOCOLOR=1",
+        *env,
         f"{TOOL_VENV}/bin/python",
         "-m",
         "preset.cli",
@@ -365,6 +386,32 @@ def cpu_note(runs: list[Converge]) -> str:
     return f"CPU {cpu:.0f} s, {cpu / wall:.1f} of {os.cpu_count()} cores busy"
 
 
+def profile_rows(profiles: list[list[dict[str, Any]]], total: float) -> list[str]:
+    """The steps of the cold converge that took PROFILE_THRESHOLD or more (median of
+    the runs), with their share of the whole and their floor."""
+    per_run: list[dict[str, float]] = []
+    for tasks in profiles:
+        sums: dict[str, float] = {}
+        for task in tasks:
+            sums[task["task"]] = sums.get(task["task"], 0.0) + float(task["seconds"])
+        per_run.append(sums)
+    names = dict.fromkeys(name for run in per_run for name in run)
+    medians = {name: statistics.median(run.get(name, 0.0) for run in per_run) for name in names}
+    big = [(name, seconds) for name, seconds in medians.items() if seconds >= PROFILE_THRESHOLD]
+    rows = [
+        f"| {name} | {seconds:.1f} s | {100 * seconds / total:.0f} % | "
+        + next((floor for step, floor in FLOORS.items() if name.startswith(step)), "not measured")
+        + " |"
+        for name, seconds in sorted(big, key=lambda item: -item[1])
+    ]
+    rest = sum(medians.values()) - sum(seconds for _, seconds in big)
+    small = len(names) - len(big)
+    return [
+        *rows,
+        f"| the other {small} steps together | {rest:.1f} s | {100 * rest / total:.0f} % | |",
+    ]
+
+
 def verdict(met: bool) -> str:
     return "met" if met else "**missed**"
 
@@ -457,6 +504,7 @@ def main(argv: list[str] | None = None) -> int:
     upgrade = Figure("Upgrade converge, 3.8.8 to 3.9.1 (backup, migrations, smoke test)", "s")
     changed_noop: list[int] = []
     changed_flows: list[int] = []
+    profiles: list[list[dict[str, Any]]] = []
 
     errors: list[str] = []
 
@@ -481,8 +529,9 @@ def main(argv: list[str] | None = None) -> int:
         def single_host(i: int) -> None:
             with hosts() as [name]:
                 if ("cold" in parts or "noop" in parts) and i < n:
-                    seconds, changed = preset_run(name, "site.yml")
+                    seconds, changed = preset_run(name, "site.yml", PROFILE_ENV)
                     cold.values.append(seconds)
+                    profiles.append(json.loads(run_in(name, "cat", PROFILE_FILE).stdout))
                     log(f"cold converge: {seconds:.1f} s (changed={changed})")
                     seconds, changed = preset_run(name, "site.yml")
                     noop.values.append(seconds)
@@ -671,6 +720,19 @@ def main(argv: list[str] | None = None) -> int:
             "| Figure | Median | Spread | Runs | Beside it, same run | Target | |",
             "|---|---|---|---|---|---|---|",
             *(f.row() for f in figures),
+            *(
+                [
+                    "",
+                    f"Where the cold converge's time goes (medians of {len(profiles)} runs, "
+                    f"steps of {PROFILE_THRESHOLD:.0f} s or more):",
+                    "",
+                    "| Step | Median | Share | Its floor |",
+                    "|---|---|---|---|",
+                    *profile_rows(profiles, cold.median),
+                ]
+                if profiles
+                else []
+            ),
             *(["", "Failed steps (their figures are missing above):", ""] if errors else []),
             *(f"- {error}" for error in errors),
         ]
