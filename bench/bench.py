@@ -66,6 +66,7 @@ PROFILE_ENV = (
     f"BENCH_PROFILE_FILE={PROFILE_FILE}",
 )
 PROFILE_THRESHOLD = 2.0  # seconds: the steps the profile names
+FLEET_GROWTH = 2.0  # the largest fleet's converge, at most this many times the smallest's
 # What each large step of a cold converge cannot go below, measured on this kind of
 # machine outside the preset (../shared/environment.md and the bench's bare install).
 FLOORS = {
@@ -475,25 +476,23 @@ def main(argv: list[str] | None = None) -> int:
     stock = Figure(
         "Runs completed per minute, stock server + worker (same lock, defaults)", "runs/min"
     )
-    fleet_cold = {
-        size: Figure(
-            f"Fleet converge, cold, 1 server + {size} worker host{'s' * (size > 1)}",
-            "s",
-            f"<= 2.0x N={sizes[0]}" if size == sizes[-1] and size > sizes[0] else "",
-        )
-        for size in sizes
-    }
-    fleet_noop = {
-        size: Figure(
-            f"Fleet converge, no-op, 1 server + {size} worker host{'s' * (size > 1)}",
-            "s",
-            f"<= 2.0x N={sizes[0]}" if size == sizes[-1] and size > sizes[0] else "",
-        )
-        for size in sizes
-    }
+
+    def fleet_figures(kind: str) -> dict[int, Figure]:
+        # The target is on the largest fleet, against the smallest.
+        return {
+            size: Figure(
+                f"Fleet converge, {kind}, 1 server + {size} worker host{'s' * (size > 1)}",
+                "s",
+                f"<= {FLEET_GROWTH:.1f}x N={sizes[0]}"
+                if size == sizes[-1] and size > sizes[0]
+                else "",
+            )
+            for size in sizes
+        }
+
+    fleet_cold, fleet_noop = fleet_figures("cold"), fleet_figures("no-op")
     runs_cold: dict[int, list[Converge]] = {size: [] for size in sizes}
     runs_noop: dict[int, list[Converge]] = {size: [] for size in sizes}
-    changed_fleet_noop: dict[int, list[int]] = {size: [] for size in sizes}
     added = Figure(
         f"A worker host added to the running fleet of {sizes[0]} (`--limit` to it), cold",
         "s",
@@ -616,7 +615,6 @@ def main(argv: list[str] | None = None) -> int:
                 run = fleet_converge(names, groups)
                 fleet_noop[size].values.append(run.seconds)
                 runs_noop[size].append(run)
-                changed_fleet_noop[size].append(run.changed)
                 log(f"fleet of {size}, no-op: {run.seconds:.1f} s, changed={run.changed}")
                 if extra:
                     new = names[-1]
@@ -676,9 +674,10 @@ def main(argv: list[str] | None = None) -> int:
             )
             figure.anchor = ratio + cpu_note(runs[size])
             if figure.target and first.values:
-                figure.verdict = verdict(figure.median <= 2.0 * first.median)
-        if changed_fleet_noop[size] and set(changed_fleet_noop[size]) != {0}:
-            fleet_noop[size].anchor += f"; changed counts {changed_fleet_noop[size]}"
+                figure.verdict = verdict(figure.median <= FLEET_GROWTH * first.median)
+        changed = [run.changed for run in runs_noop[size]]
+        if changed and set(changed) != {0}:
+            fleet_noop[size].anchor += f"; changed counts {changed}"
             fleet_noop[size].verdict = "**not a no-op**"
     if added.values and single.values:
         added.anchor = f"{added.median / single.median:.2f}x one host ({single.median:.1f} s)"
