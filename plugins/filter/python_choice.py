@@ -25,11 +25,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ansible_collections.prefect_preset.prefect.plugins.filter.release import specifiers
+
 try:
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.specifiers import InvalidSpecifier
 except ImportError:  # ansible-test's import check runs without it
     InvalidSpecifier = ValueError
-    SpecifierSet = None
 
 DOCUMENTATION = r"""
 name: python_choice
@@ -80,21 +81,13 @@ _value:
 """
 
 
-def _specifiers(requires: str) -> Any:
-    """packaging's SpecifierSet; ansible-core requires packaging, so it is there."""
-    if SpecifierSet is None:
-        raise ImportError(
-            "the Python package 'packaging' is missing from the controller's Python; "
-            "ansible-core requires it: reinstall ansible-core")
-    return SpecifierSet(requires)
-
 
 def fits(version: str, requires: str) -> bool:
     """Whether Python MAJOR.MINOR satisfies a Requires-Python specifier."""
     if not version:
         return False
     try:
-        return _specifiers(requires or "").contains(version, prereleases=True)
+        return specifiers(requires or "").contains(version, prereleases=True)
     except InvalidSpecifier as error:
         raise ValueError(f"python_choice: invalid Requires-Python {requires!r}") from error
 

@@ -75,8 +75,8 @@ _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 _PYTHONS = ["3.15", "3.14", "3.13", "3.12", "3.11", "3.10"]
 
 
-def _specifiers(requires: str) -> Any:
-    """packaging's SpecifierSet; ansible-core requires packaging, so it is there."""
+def specifiers(requires: str) -> Any:
+    """packaging's SpecifierSet (python_choice's too); ansible-core requires packaging."""
     if SpecifierSet is None:
         raise ImportError(
             "the Python package 'packaging' is missing from the controller's Python; "
@@ -128,7 +128,7 @@ def release(
     requires = result["requires_python"] or (
         str(by_version[tested[-1]].get("requires_python", "")) if tested else ""
     )
-    result["python_minors"] = [v for v in _PYTHONS if _specifiers(requires).contains(v)]
+    result["python_minors"] = [v for v in _PYTHONS if specifiers(requires).contains(v)]
     result["python_min"] = result["python_minors"][-1] if result["python_minors"] else ""
     supported = _supported_text(tested, oldest)
     try:
