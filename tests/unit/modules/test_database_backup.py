@@ -15,9 +15,8 @@ import json
 import os
 import pwd
 import re
-import sqlite3
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -26,6 +25,7 @@ import pytest
 import yaml
 from ansible_collections.prefect_preset.prefect.plugins.module_utils import backup
 
+from backup_fixtures import PASSWORD, REVISION, ROWS, Runs, listing, make_db, old_backup, read_rows
 from module_harness import load_plugin, patch_module_args
 
 bk = load_plugin("plugins/modules/database_backup.py", "prefect_database_backup")
@@ -33,59 +33,10 @@ bk = load_plugin("plugins/modules/database_backup.py", "prefect_database_backup"
 USER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
 LABEL = "3.9.1"
-REVISION = "3c2ba1d7e1f9"
-ROWS = [("a", 1), ("b", 2), ("c", 3)]
 NAME_RE = re.compile(r"^prefect-(?P<label>.+)-(?P<stamp>\d{8}T\d{6}Z)\.(?P<ext>db|dump)$")
-PASSWORD = "pa:ss@w/rd%SECRET"
-Rows = Sequence[tuple[str, int]]
-Runs = list[tuple[list[str], dict[str, str]]]
 
 
 # --- helpers
-
-def make_db(path: Path, rows: Rows = ROWS) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path)
-    try:
-        con.execute("CREATE TABLE IF NOT EXISTS flow_run (name TEXT PRIMARY KEY, n INTEGER)")
-        con.execute("DELETE FROM flow_run")
-        con.executemany("INSERT INTO flow_run VALUES (?, ?)", rows)
-        con.execute("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32))")
-        con.execute("DELETE FROM alembic_version")
-        con.execute("INSERT INTO alembic_version VALUES (?)", (REVISION,))
-        con.commit()
-    finally:
-        con.close()
-    return path
-
-
-def read_rows(path: str | Path) -> list[tuple[str, int]]:
-    con = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
-    try:
-        return con.execute("SELECT name, n FROM flow_run ORDER BY name").fetchall()
-    finally:
-        con.close()
-
-
-def listing(directory: str | Path) -> list[str]:
-    d = Path(directory)
-    return sorted(p.name for p in d.iterdir()) if d.exists() else []
-
-
-def old_backup(dest_dir: Path, label: str, stamp: str, ext: str = "db", rows: Rows = (("old", 0),),
-               manifest: bool = True) -> Path:
-    """A backup taken earlier; manifest=False: one of release 0.2.0, which wrote none."""
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    path = dest_dir / f"prefect-{label}-{stamp}.{ext}"
-    if ext == "db":
-        make_db(path, rows)
-    else:
-        path.write_bytes(b"PGDMP old dump")
-    if manifest:
-        backup.write_manifest(str(path), "sqlite" if ext == "db" else "postgresql", label,
-                              REVISION, "scheduled", "earlier")
-    return path
-
 
 def sqlite_params(tmp_path: Path, **kw: Any) -> dict[str, Any]:
     db = tmp_path / "data" / "prefect.db"
