@@ -6,6 +6,8 @@ their module_utils work in unit tests as they do under Ansible."""
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import sys
 import tempfile
 import textwrap
@@ -21,6 +23,7 @@ _COLLECTIONS = Path(tempfile.mkdtemp(prefix="collections-"))
 (_COLLECTIONS / "ansible_collections" / "prefect_preset").mkdir(parents=True)
 (_COLLECTIONS / "ansible_collections" / "prefect_preset" / "prefect").symlink_to(ROOT)
 sys.path.insert(0, str(_COLLECTIONS))
+atexit.register(shutil.rmtree, _COLLECTIONS, ignore_errors=True)
 
 FAKE_MANIFEST = """\
 name: demo

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from conftest import ROOT
+from local_play import run_local_playbook
 from preset import ansible_env
 from preset.manifest import Manifest
 from preset.report import announcement, host_lines
@@ -75,23 +74,7 @@ def test_callback_writes_the_summary_during_a_real_run(tmp_path: Path) -> None:
         "    - ansible.builtin.command: 'true'\n"
     )
     with ansible_env.staged([], {}) as staged:
-        result = subprocess.run(
-            [
-                str(Path(sys.executable).parent / "ansible-playbook"),
-                "-i",
-                "localhost,",
-                "-c",
-                "local",
-                "-e",
-                f"ansible_python_interpreter={sys.executable}",
-                str(play),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=ROOT,
-            env={**__import__("os").environ, **staged.env},
-        )
+        result = run_local_playbook(play, env=staged.env, cwd=ROOT)
         assert result.returncode == 0, result.stdout + result.stderr
         [line] = host_lines(staged.summary_file)
     assert line.startswith("preset: localhost: changed (ok=2 changed=1 failed=0 unreachable=0) in ")

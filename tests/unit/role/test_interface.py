@@ -6,18 +6,16 @@ validation or preflight, before any task that changes something."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
+from local_play import run_local_playbook
 from preset.ansible_env import link_collections
 from preset.cli import main
 from preset.manifest import load_manifest
-from preset.runner import find_ansible_playbook
 
 ROOT = Path(__file__).resolve().parents[3]
 # The benchmark's playbooks are preset playbooks too.
@@ -27,31 +25,17 @@ pytestmark = pytest.mark.ansible
 
 
 def _ansible_playbook(playbook: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    scratch = Path(tempfile.mkdtemp(prefix="collections-"))
-    collections = link_collections([load_manifest(ROOT / "preset.yaml")], scratch)
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(collections),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-    )
-    return subprocess.run(
-        [
-            find_ansible_playbook(),
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            "-e",
-            f"ansible_python_interpreter={sys.executable}",
+    with tempfile.TemporaryDirectory(prefix="collections-") as scratch:
+        collections = link_collections([load_manifest(ROOT / "preset.yaml")], Path(scratch))
+        return run_local_playbook(
+            playbook,
             *args,
-            str(playbook),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env,
-    )
+            env={
+                "ANSIBLE_COLLECTIONS_PATH": str(collections),
+                "ANSIBLE_NOCOLOR": "1",
+                "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+            },
+        )
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[f"{p.parent.name}/{p.name}" for p in EXAMPLES])

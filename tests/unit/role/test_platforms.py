@@ -18,12 +18,14 @@ OS family define the same shared keys."""
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import itertools
 import json
 import os
 import plistlib
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,6 +71,7 @@ def _loader() -> Any:
     from ansible.plugins.loader import init_plugin_loader
 
     scratch = Path(tempfile.mkdtemp(prefix="collections-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
     collections = link_collections([load_manifest(ROOT / "preset.yaml")], scratch)
     # Tests of the collection's modules import ansible_collections.* as plain
     # packages (conftest.py); Ansible's collection finder must own that name to
