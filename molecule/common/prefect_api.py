@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import time
 import uuid
 from typing import Any
 
@@ -63,6 +64,21 @@ class Api:
         creds = self.auth if auth == "same" else auth
         user = f"-u {shlex.quote(creds)}" if creds else ""
         return self.host.run(f"curl -s -o /dev/null -w '%{{http_code}}' {user} {self.base}{path}").stdout
+
+
+    def run_deployment(self, deployment_id: str, parameters: dict | None = None) -> str:
+        """Start a run of a deployment now; its id."""
+        return self.post(f"/deployments/{deployment_id}/create_flow_run", {"parameters": parameters or {}})["id"]
+
+    def wait_run(self, run_id: str, states: set[str], timeout: float = 180, every: float = 2) -> dict[str, Any]:
+        """The flow run once its state type is one of states; fails after timeout seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            run = self.get(f"/flow_runs/{run_id}")
+            if run["state_type"] in states:
+                return run
+            assert time.monotonic() < deadline, f"run {run_id} still {run['state_name']} after {timeout} s"
+            time.sleep(every)
 
 
 def journal(host: Any, unit: str, lines: int = 40) -> str:

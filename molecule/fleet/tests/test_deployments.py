@@ -88,19 +88,6 @@ def _deployment(api: Api, name: str, flow: str = "versioned") -> dict[str, Any]:
     return api.get(f"/deployments/name/{flow}/{name}")
 
 
-def _run(api: Api, deployment: dict[str, Any], parameters: dict | None = None) -> str:
-    return api.post(f"/deployments/{deployment['id']}/create_flow_run", {"parameters": parameters or {}})["id"]
-
-
-def _wait(api: Api, run_id: str, states: set[str], timeout: float = 180) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        run = api.get(f"/flow_runs/{run_id}")
-        if run["state_type"] in states:
-            return run
-        assert time.monotonic() < deadline, f"run {run_id} still {run['state_name']} after {timeout} s"
-        time.sleep(2)
-
 
 def _printed(api: Api, run_id: str, text: str, timeout: float = 30) -> str:
     """The run's log once it holds text. A flow's logs reach the server in batches and
@@ -171,7 +158,7 @@ def test_the_scheduler_makes_runs_of_the_declared_schedules(api):
 
 
 def test_a_run_completes_on_a_worker_host_and_prints_v1(api):
-    run = _wait(api, _run(api, _deployment(api, "versioned")), FINAL)
+    run = api.wait_run(api.run_deployment(_deployment(api, "versioned")["id"]), FINAL)
     assert run["state_type"] == "COMPLETED", run["state"]
     assert "pipelines v1 synced warehouse" in _printed(api, run["id"], "pipelines v1 synced warehouse")
 
@@ -180,8 +167,8 @@ def test_a_run_in_flight_finishes_on_v1_while_v2_lands_everywhere_first(api):
     # Longer than the fleet's converge takes, even on a loaded machine (it took
     # more than 60 s with two scenarios side by side): v1 must still be in use
     # when the converge looks at it.
-    slow = _run(api, _deployment(api, "versioned"), {"seconds": 180})
-    _wait(api, slow, {"RUNNING"}, 120)
+    slow = api.run_deployment(_deployment(api, "versioned")["id"], {"seconds": 180})
+    api.wait_run(slow, {"RUNNING"}, 120)
     # The worker host that runs it: a process there works in v1 (its cwd).
     v1 = f"/opt/prefect/code/pipelines/{STATE['v1']}"
     [busy] = [name for name in WORKERS
@@ -198,12 +185,12 @@ def test_a_run_in_flight_finishes_on_v1_while_v2_lands_everywhere_first(api):
         landed = float(host.run(f"stat -c %Z /opt/prefect/code/pipelines/{v2}").stdout)
         assert landed <= datetime.fromisoformat(updated).timestamp(), f"{name} got v2 after the deployment changed"
     # v1 stays on the host whose worker runs the slow flow in it; the other may drop it.
-    assert _wait(api, slow, {"RUNNING"} | FINAL)["state_type"] == "RUNNING", "the slow run ended during the converge"
+    assert api.wait_run(slow, {"RUNNING"} | FINAL)["state_type"] == "RUNNING", "the slow run ended during the converge"
     assert _host(busy).file(v1).exists, busy
-    finished = _wait(api, slow, FINAL, 300)
+    finished = api.wait_run(slow, FINAL, 300)
     assert finished["state_type"] == "COMPLETED", finished["state"]
     assert "pipelines v1 synced" in _printed(api, slow, "pipelines v1 synced")
-    fresh = _wait(api, _run(api, deployment), FINAL)
+    fresh = api.wait_run(api.run_deployment(deployment["id"]), FINAL)
     assert fresh["state_type"] == "COMPLETED", fresh["state"]
     assert "pipelines v2 synced" in _printed(api, fresh["id"], "pipelines v2 synced")
     STATE["v2"] = v2

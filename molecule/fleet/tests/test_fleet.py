@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ import testinfra
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "common"))
 from converge import converge
-from prefect_api import Api, journal
+from prefect_api import Api, admin_python, journal
 from release import DEFAULT_VERSION
 
 SERVER = "fleet-server"
@@ -130,20 +129,13 @@ def test_a_batch_of_runs_completes_on_both_worker_hosts(server, api):
         host = _host(name)
         host.run("mkdir -p /opt/fleet-flows")
         host.run(f"cat > /opt/fleet-flows/uses_tabulate.py <<'EOF'\n{FLOW}\nEOF")
-    script = (
-        "set -a; . /etc/prefect/client.env; set +a; "
-        "PREFECT_PROFILES_PATH=/etc/prefect/config.toml PREFECT_HOME=/root/.prefect-test "
-        "/opt/prefect/venv/bin/python -c " + shlex.quote(
-            "import contextlib, sys\nfrom prefect import flow\n"
-            "with contextlib.redirect_stdout(sys.stderr):\n"
-            "    d = flow.from_source(source='/opt/fleet-flows', entrypoint='uses_tabulate.py:uses_tabulate')"
-            ".deploy(name='batch', work_pool_name='etl', build=False, push=False, print_next_steps=False,"
-            " ignore_warnings=True)\nprint(d)")
-    )
-    out = server.run(f"bash -c {shlex.quote(script)}")
-    assert out.rc == 0, out.stderr
-    deployment = out.stdout.strip().splitlines()[-1]
-    runs = [api.post(f"/deployments/{deployment}/create_flow_run", {"parameters": {"n": i}})["id"] for i in range(24)]
+    deployment = admin_python(server, (
+        "import contextlib, sys\nfrom prefect import flow\n"
+        "with contextlib.redirect_stdout(sys.stderr):\n"
+        "    d = flow.from_source(source='/opt/fleet-flows', entrypoint='uses_tabulate.py:uses_tabulate')"
+        ".deploy(name='batch', work_pool_name='etl', build=False, push=False, print_next_steps=False,"
+        " ignore_warnings=True)\nprint(d)"))
+    runs = [api.run_deployment(deployment, {"n": i}) for i in range(24)]
     deadline = time.monotonic() + 600
     while True:
         states = [api.get(f"/flow_runs/{r}")["state_type"] for r in runs]

@@ -95,8 +95,7 @@ def _deploy(host, entrypoint: str, name: str, interval: int | None = None) -> st
 
 
 def _runs(api: Api, deployment: str, count: int, parameters: dict | None = None) -> list[str]:
-    return [api.post(f"/deployments/{deployment}/create_flow_run", {"parameters": parameters or {}})["id"]
-            for _ in range(count)]
+    return [api.run_deployment(deployment, parameters) for _ in range(count)]
 
 
 def _wait(api: Api, run_ids: list[str], timeout: float = 240) -> list[str]:

@@ -68,19 +68,6 @@ def _deploy(host, entrypoint: str, name: str, source: str = "/opt/prefect/flows"
     )
 
 
-def _run(api: Api, deployment_id: str, parameters: dict | None = None) -> str:
-    return api.post(f"/deployments/{deployment_id}/create_flow_run", {"parameters": parameters or {}})["id"]
-
-
-def _wait(api: Api, run_id: str, states: set[str], timeout: float) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        run = api.get(f"/flow_runs/{run_id}")
-        if run["state_type"] in states:
-            return run
-        assert time.monotonic() < deadline, f"run {run_id} still {run['state_name']} after {timeout} s"
-        time.sleep(1)
-
 
 def _ts(value: str) -> float:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
@@ -199,13 +186,13 @@ def test_a_flow_finds_no_server_secret_and_cannot_open_the_database(host, api, a
     probe = (Path(__file__).resolve().parents[2] / "common" / "probe_flow.py").read_text()
     host.run(f"cat > /opt/probe/probe_flow.py <<'EOF'\n{probe}\nEOF")
     deployment = _deploy(host, "probe_flow.py:probe", "probe", source="/opt/probe")
-    run_id = _run(api, deployment, {
+    run_id = api.run_deployment(deployment, {
         "secrets": [db_password],
         "forbidden_paths": ["/etc/prefect/server.env", "/etc/prefect/secrets/postgresql-password",
                             "/var/lib/postgresql/15/main/PG_VERSION", "/var/lib/prefect/.migrated"],
         "client_secret": auth,
     })
-    run = _wait(api, run_id, FINAL, 120)
+    run = api.wait_run(run_id, FINAL, 120, every=1)
     assert run["state_type"] == "COMPLETED", run["state"]["message"]
     logs = api.post("/logs/filter", {"logs": {"flow_run_id": {"any_": [run_id]}}})
     assert any("Worker 'prefect-postgresql-default-" in log["message"] for log in logs)
@@ -222,40 +209,40 @@ def slow(host) -> str:
 def test_converge_with_a_config_change_lets_the_running_flow_finish(host, api, slow, auth, db_password):
     # Long enough to be running when the converge reaches the drain, even on a
     # loaded machine (a 60 s run had ended by then with two scenarios side by side).
-    run_id = _run(api, slow, {"seconds": 120})
-    _wait(api, run_id, {"RUNNING"}, 60)
+    run_id = api.run_deployment(slow, {"seconds": 120})
+    api.wait_run(run_id, {"RUNNING"}, 60, every=1)
     time.sleep(10)
     changed = converge(HOST, prefect_log_level="DEBUG")
     assert changed.returncode == 0, changed.stdout[-4000:]
     for secret in (auth.split(":", 1)[1], db_password):
         assert secret not in changed.stdout
     assert "waiting up to 1800 s for 1 flow run(s) to finish" in changed.stdout, changed.stdout[-4000:]
-    run = _wait(api, run_id, FINAL, 120)
+    run = api.wait_run(run_id, FINAL, 120, every=1)
     assert run["state_type"] == "COMPLETED", run["state"]
     assert _active_since(host, WORKER) >= _ts(run["end_time"]), "the worker restarted before the run ended"
 
 
 def test_drain_timeout_cancels_the_run_with_a_message(host, api, slow):
     # Far longer than any converge takes: the drain, not the run's end, stops it.
-    run_id = _run(api, slow, {"seconds": 600})
-    _wait(api, run_id, {"RUNNING"}, 60)
+    run_id = api.run_deployment(slow, {"seconds": 600})
+    api.wait_run(run_id, {"RUNNING"}, 60, every=1)
     # The log level goes back to the playbook's, a change that drains the worker again.
     changed = converge(HOST, prefect_drain_timeout=15)
     assert changed.returncode == 0, changed.stdout[-4000:]
-    run = _wait(api, run_id, FINAL, 60)
+    run = api.wait_run(run_id, FINAL, 60, every=1)
     assert run["state_type"] == "CANCELLED", run["state"]
     assert "drain_timeout (15 s)" in run["state"]["message"]
     assert "drain_timeout reached: cancelled 1 run(s)" in changed.stdout
 
 
 def test_a_killed_worker_unit_leaves_its_run_crashed_within_seconds(host, api, slow):
-    run_id = _run(api, slow, {"seconds": 300})
-    _wait(api, run_id, {"RUNNING"}, 60)
+    run_id = api.run_deployment(slow, {"seconds": 300})
+    api.wait_run(run_id, {"RUNNING"}, 60, every=1)
     time.sleep(5)
     killed_at = time.time()
     # As an out-of-memory kill does: the worker and its flow at once, the host alive.
     assert host.run(f"systemctl kill --signal=SIGKILL {WORKER}").rc == 0
-    run = _wait(api, run_id, FINAL, 60)
+    run = api.wait_run(run_id, FINAL, 60, every=1)
     seconds = _ts(run["state"]["timestamp"]) - killed_at
     print(f"marked Crashed {seconds:.1f} s after the kill")
     assert run["state_type"] == "CRASHED", run["state"]
@@ -266,8 +253,8 @@ def test_a_killed_worker_unit_leaves_its_run_crashed_within_seconds(host, api, s
     assert seconds < 60, f"Crashed only {seconds:.0f} s after the kill"
     assert f"{WORKER} died: marked 1 run(s) Crashed: {run_id}" in journal(host, WORKER, 80)
     # The restarted worker takes new runs.
-    quick = _run(api, slow, {"seconds": 2})
-    assert _wait(api, quick, FINAL, 120)["state_type"] == "COMPLETED"
+    quick = api.run_deployment(slow, {"seconds": 2})
+    assert api.wait_run(quick, FINAL, 120, every=1)["state_type"] == "COMPLETED"
 
 
 def test_a_run_whose_heartbeats_stop_is_still_crashed_by_the_server(api):

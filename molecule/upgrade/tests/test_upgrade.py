@@ -228,11 +228,8 @@ def test_restore_drill(host, api):
     assert api.get(f"/deployments/{deployment['id']}")["name"] == deployment["name"]
     # The workers run new flows on the restored database.
     hello = api.get("/deployments/name/hello/smoke")
-    run = api.post(f"/deployments/{hello['id']}/create_flow_run", {})
-    deadline = time.monotonic() + 120
-    while api.get(f"/flow_runs/{run['id']}")["state_type"] != "COMPLETED":
-        assert time.monotonic() < deadline, journal(host, "prefect-worker@default-1.service")
-        time.sleep(2)
+    run = api.wait_run(api.run_deployment(hello["id"]), {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}, 120)
+    assert run["state_type"] == "COMPLETED", journal(host, "prefect-worker@default-1.service")
     again = converge(HOST, prefect_version=DEFAULT_VERSION, prefect_restore=backup, **SCHEDULE)
     assert again.returncode == 0 and re.search(r"changed=0\s", again.stdout), again.stdout[-3000:]
     assert "was restored already" in _said(again)
