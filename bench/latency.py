@@ -13,14 +13,13 @@ process started, imported Prefect and loaded the flow), Running -> Completed
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import statistics
 import sys
 
 sys.path.insert(0, "/opt/prefect/flows")
 
-from prefect import flow
+from hello_deployment import deploy_hello
 from trigger_deployment import (
     _ts,
     api_client,
@@ -35,15 +34,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--pool", default="default")
     args = parser.parse_args()
-    with contextlib.redirect_stdout(sys.stderr):
-        flow.from_source(source="/opt/prefect/flows", entrypoint="basic.py:hello").deploy(
-            name="latency",
-            work_pool_name=args.pool,
-            build=False,
-            push=False,
-            print_next_steps=False,
-            ignore_warnings=True,
-        )
+    deploy_hello("/opt/prefect/flows", "latency", args.pool)
     running: list[float] = []
     completed: list[float] = []
     stages: dict[str, list[float]] = {"poll": [], "process start": [], "flow and final state": []}

@@ -10,7 +10,6 @@ Prints one JSON object: runs, seconds, runs_per_minute, and the states seen.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 import time
@@ -26,18 +25,10 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
     sys.path.insert(0, args.source)
-    from prefect import flow
+    from hello_deployment import deploy_hello
     from trigger_deployment import api_client, find_deployment
 
-    with contextlib.redirect_stdout(sys.stderr):
-        flow.from_source(source=args.source, entrypoint="basic.py:hello").deploy(
-            name="throughput",
-            work_pool_name=args.pool,
-            build=False,
-            push=False,
-            print_next_steps=False,
-            ignore_warnings=True,
-        )
+    deploy_hello(args.source, "throughput", args.pool)
     import httpx
 
     stalls = 0
