@@ -839,3 +839,40 @@ def test_launcher_runs_the_command_with_the_env_and_a_bounded_log(tmp_path: Path
     assert sorted(p.name for p in tmp_path.glob("job.log*")) == ["job.log", "job.log.1", "job.log.2"]
     assert all(p.stat().st_size <= 400 for p in tmp_path.glob("job.log*"))
     assert launch.main(["--env-file", str(tmp_path / "missing.env"), "--", sys.executable, "-c", "0"]) == 78
+
+
+def _changes_task(platform: str) -> dict[str, Any]:
+    return next(
+        task for task in _tasks(TASKS / platform / "configure.yml")
+        if task["name"].startswith("Work out what the changes mean")
+    )
+
+
+@pytest.mark.parametrize(
+    ("family", "services", "key"),
+    [("Darwin", "__prefect_darwin_jobs", "label"), ("Windows", "__prefect_windows_services", "name")],
+)
+def test_what_a_converge_writes_restarts_the_services_that_read_it(family: str, services: str, key: str) -> None:
+    """configure.yml's restart decision, templated as the play does, after given writes."""
+    host = Host(family, work_pools=[{"name": "etl", "instances": 2}])
+    platform = family.lower()
+    task = _changes_task(platform)
+    wanted = [s for s in host[services] if s["wanted"]]
+    server = next(s[key] for s in wanted if s["kind" if family == "Windows" else "name"] == "server")
+    workers = [s[key] for s in wanted if s[key] != server]
+    assert len(workers) == 2
+
+    def restarted(written: list[str], software_changed: bool = False) -> list[str]:
+        results = [{"item": {"path": path}, "changed": True, "checksum": "c"} for path in written]
+        host.variables[f"__prefect_{platform}_written"] = {"results": results}
+        host.variables[f"__prefect_{platform}_written_secret"] = {"results": []}
+        host.variables["__prefect_software_changed"] = software_changed
+        for name, expression in task["vars"].items():
+            host.variables[name] = host._template(expression)
+        return host._template(task["ansible.builtin.set_fact"][f"__prefect_{platform}_restart"])
+
+    assert restarted([]) == []
+    assert restarted([], software_changed=True) == [server, *workers]
+    assert restarted([host["__prefect_config_file"]]) == [server, *workers]
+    assert restarted([host["__prefect_server_env_file"]]) == [server]
+    assert restarted([host["__prefect_client_env_file"]]) == workers
