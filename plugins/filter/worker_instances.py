@@ -6,7 +6,12 @@ One entry per pool and instance number: the systemd unit
 prefect-worker@POOL-N.service, what its instance environment file holds, and
 where that file goes (dest, src, mode, template_vars: as the role's file list).
 The instance number is the part after the last '-', so POOL-N never collides
-(pool names may contain '-', instance numbers cannot). Standard library only.
+(pool names may contain '-', instance numbers cannot).
+
+options is everything of `prefect worker start` after --pool and --name, for
+every platform's service (the systemd unit, the launchd plist, the Windows
+service): WORKER_FLAGS, the one home of the flags every worker runs with, then
+the health check and the work queues. Standard library only.
 """
 
 from __future__ import annotations
@@ -14,13 +19,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+# A process worker that installs nothing at run time and never creates its pool:
+# the role creates the pool, with its settings, before any worker starts.
+WORKER_FLAGS = ("--type", "process", "--install-policy", "never", "--no-create-pool-if-not-found")
+
 DOCUMENTATION = r"""
 name: worker_instances
 short_description: Worker unit instances for a list of work pools
 description:
   - Expands work pools (with their C(instances), default 1) into systemd unit instances
     C(prefect-worker@POOL-N.service), each with its pool, instance number, the virtualenv
-    it runs from, its health-check port and its extra C(prefect worker start) options.
+    it runs from, its health-check port and its C(prefect worker start) options (all but
+    C(--pool) and C(--name)).
 options:
   _input:
     description: Work pools, each a dict with name and optionally instances, work_queues, venv.
@@ -82,10 +92,10 @@ def worker_instances(
         for index in range(1, (1 if count is None else int(count)) + 1):
             port = port_base + len(instances)
             options = [
-                arg for queue in pool.get("work_queues") or [] for arg in ("--work-queue", queue)
+                *WORKER_FLAGS,
+                *(["--with-healthcheck"] if healthcheck else []),
+                *(arg for queue in pool.get("work_queues") or [] for arg in ("--work-queue", queue)),
             ]
-            if healthcheck:
-                options.insert(0, "--with-healthcheck")
             name = f"{pool['name']}-{index}"
             instance = {
                 "unit": f"prefect-worker@{name}.service",

@@ -257,7 +257,8 @@ ENV_DIR = "/etc/prefect/workers"
 def test_default_is_one_instance():
     (inst,) = wi.worker_instances([{"name": "default"}], VENV, ENV_DIR)
     instance = {"unit": "prefect-worker@default-1.service", "instance": "default-1",
-                "pool": "default", "index": 1, "venv": VENV, "port": 8080, "options": ""}
+                "pool": "default", "index": 1, "venv": VENV, "port": 8080,
+                "options": "--type process --install-policy never --no-create-pool-if-not-found"}
     assert inst == {**instance, "dest": f"{ENV_DIR}/default-1.env",
                     "src": "prefect-worker.env.j2", "mode": "0644",
                     "template_vars": {"instance": instance}}
@@ -287,11 +288,12 @@ def test_work_queues_and_healthcheck_options():
     pools = [{"name": "etl", "work_queues": ["high", "low"]}, {"name": "plain"},
              {"name": "empty", "work_queues": []}]
     out = wi.worker_instances(pools, VENV, ENV_DIR)
-    assert [i["options"] for i in out] == ["--work-queue high --work-queue low", "", ""]
+    flags = "--type process --install-policy never --no-create-pool-if-not-found"
+    assert [i["options"] for i in out] == [f"{flags} --work-queue high --work-queue low", flags, flags]
     out = wi.worker_instances(pools, VENV, ENV_DIR, healthcheck=True)
     assert [i["options"] for i in out] == [
-        "--with-healthcheck --work-queue high --work-queue low", "--with-healthcheck",
-        "--with-healthcheck"]
+        f"{flags} --with-healthcheck --work-queue high --work-queue low", f"{flags} --with-healthcheck",
+        f"{flags} --with-healthcheck"]
     assert out[0]["template_vars"]["instance"]["options"] == out[0]["options"]
 
 
