@@ -77,6 +77,18 @@ _value:
 """
 
 
+def worker_command(instance: Mapping[str, Any], executable: str, nodename: str) -> list[str]:
+    """The worker's command line where the service manager cannot fill in the host name
+    (launchd, Windows): EXECUTABLE worker start --pool POOL --name NODENAME-POOL-N OPTIONS.
+    The systemd unit says the same with %H-%i."""
+    return [
+        executable, "worker", "start",
+        "--pool", str(instance["pool"]),
+        "--name", f"{nodename}-{instance['instance']}",
+        *str(instance.get("options") or "").split(),
+    ]
+
+
 def worker_instances(
     pools: Sequence[Mapping[str, Any]],
     venv: str,
@@ -94,7 +106,7 @@ def worker_instances(
             options = [
                 *WORKER_FLAGS,
                 *(["--with-healthcheck"] if healthcheck else []),
-                *(arg for queue in pool.get("work_queues") or [] for arg in ("--work-queue", queue)),
+                *(a for queue in pool.get("work_queues") or [] for a in ("--work-queue", queue)),
             ]
             name = f"{pool['name']}-{index}"
             instance = {
