@@ -81,7 +81,6 @@ _value:
 """
 
 
-
 def fits(version: str, requires: str) -> bool:
     """Whether Python MAJOR.MINOR satisfies a Requires-Python specifier."""
     if not version:
