@@ -765,6 +765,28 @@ def test_windows_modules_appear_only_in_the_windows_task_files() -> None:
         assert not any(name in text for name in WINDOWS_COLLECTIONS), path
 
 
+def test_every_include_names_a_task_file_of_the_role() -> None:
+    """A task file moved or renamed fails here, not in the one scenario that includes it."""
+    for path in sorted(TASKS.rglob("*.yml")):
+        for task in _tasks(path):
+            for key in ("ansible.builtin.include_tasks", "ansible.builtin.import_tasks"):
+                include = task.get(key)
+                if include is None:
+                    continue
+                target = include["file"] if isinstance(include, dict) else include
+                if "{{" in target:
+                    # A choice between named files (main.yml's dispatch): each exists.
+                    named = re.findall(r"'([\w/-]+\.yml)'", target)
+                    for name in named:
+                        assert (TASKS / name).is_file(), (path.name, name)
+                    # A family's file: it exists where the family needs one (when: says so).
+                    targets = [target.replace("{{ ansible_facts['os_family'] }}", family)
+                               for family in ("Debian", "RedHat")]
+                    assert named or any((TASKS / t).is_file() for t in targets), (path.name, target)
+                    continue
+                assert (TASKS / target).is_file(), (str(path.relative_to(TASKS)), target)
+
+
 @pytest.mark.parametrize("platform", ["darwin", "windows"])
 def test_includes_name_platform_files_with_their_directory(platform: str) -> None:
     """Ansible looks for an include beside the including file first: a bare X.yml in
