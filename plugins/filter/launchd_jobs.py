@@ -29,17 +29,19 @@ description:
     its logs and its command line.
 options:
   _input:
-    description: The worker instances (the worker_instances filter's answer).
+    description: The worker instances (the worker_instances filter's answer), a launchd job each.
     type: list
     elements: dict
     required: true
   leftover:
-    description: Instance names (POOL-N) of worker jobs the host has and no pool wants.
+    description: >-
+      POOL-N of each worker plist in the jobs' directory that no pool wants any more (its
+      job is unloaded and its plist removed).
     type: list
     elements: str
     required: true
   server_wanted:
-    description: Whether this host runs the server.
+    description: Whether this host runs the server (else its job is unloaded).
     type: bool
     required: true
   system:

@@ -29,17 +29,19 @@ description:
     worker instances, leftover workers), with what the service manager is given.
 options:
   _input:
-    description: The worker instances (the worker_instances filter's answer).
+    description: The worker instances (the worker_instances filter's answer), a service each.
     type: list
     elements: dict
     required: true
   leftover:
-    description: Instance names (POOL-N) of worker services the host has and no pool wants.
+    description: >-
+      POOL-N of each worker service the service manager lists on the host that no pool
+      wants any more (it is stopped and removed).
     type: list
     elements: str
     required: true
   server_wanted:
-    description: Whether this host runs the server.
+    description: Whether this host runs the server (else its service is removed).
     type: bool
     required: true
   layout:
@@ -51,7 +53,7 @@ options:
     type: dict
     required: true
   nodename:
-    description: The host's name, the start of each worker's name (NODENAME-POOL-N).
+    description: The computer's name (C(ansible_facts.nodename)); workers are named NODENAME-POOL-N.
     type: str
     required: true
 """
