@@ -306,7 +306,7 @@ class PrefectApi(PrefectClient):
         return [queue['name'] for queue in self.json('POST', url, body)]
 
     def create_queue(self, pool, name):
-        url = f'{self.pool_url(pool)}/queues/'
+        url = f'{self.pool_url(pool)}/queues'
         self.call('POST', url, {'name': name}, ok=(200, 201), allow=(409,))
 
     def online_worker_names(self, pool):

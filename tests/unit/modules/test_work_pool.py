@@ -710,7 +710,7 @@ class QueueFake:
             return 200, json.dumps(pool).encode(), "OK"
         if method == "POST" and url == base + "/queues/filter":
             return 200, json.dumps([{"name": q} for q in self.queues]).encode(), "OK"
-        if method == "POST" and url == base + "/queues/":
+        if method == "POST" and url == base + "/queues":
             self.queues.append(payload["name"])
             self.created.append(payload["name"])
             return 201, json.dumps({"name": payload["name"]}).encode(), "OK"
