@@ -44,6 +44,7 @@ EXPECTED: dict[str, Expected] = {
     "package_index": _expected({"found", "requires_python", "index", "newest"}),
     "postgresql_db": _expected({"server_version", "server_version_num", "listen_addresses",
                                 "actions"}, {"password"}),
+    "rendered_files": _expected({"checksums", "stale"}),
     "server_objects": _expected({"actions", "summary"}, {"secrets"} | API_SECRETS),
     "work_pool": _expected({"changed", "work_pool", "diff"}, API_SECRETS),
 }
