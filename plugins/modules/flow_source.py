@@ -18,8 +18,9 @@ description:
     (build, push and pull steps are not run, the preset ships the code itself) - and finds each
     entrypoint's flow function by parsing its file, never running it, to know the flow's name
     and parameters.
-  - Run it on the controller (C(delegate_to=localhost), C(run_once)); the prefect role does.
-    Git credentials are sent as an HTTP header through git's environment, never in a command
+  - Runs on the controller, in Ansible's own process (its action plugin), whatever the host;
+    use C(run_once) to read a source once per play, as the prefect role does.
+  - Git credentials are sent as an HTTP header through git's environment, never in a command
     line, a URL or the result.
   - The controller's cache is not a managed host, so the module reports no change.
 author: prefect preset maintainers (!UNKNOWN)
@@ -69,7 +70,6 @@ EXAMPLES = r'''
     ref: v1.4.2
     credentials: "{{ vault_git_token }}"
     cache_dir: ~/.cache/prefect-preset
-  delegate_to: localhost
   run_once: true
   register: source
 '''
@@ -293,19 +293,19 @@ def read(module):
                 problems=problems)
 
 
+ARGUMENT_SPEC = dict(
+    name=dict(type='str', required=True),
+    git=dict(type='str', default=''),
+    ref=dict(type='str', default=''),
+    credentials=dict(type='str', default='', no_log=True),
+    path=dict(type='path', default=''),
+    deployments=dict(type='list', elements='dict', default=[]),
+    cache_dir=dict(type='path', required=True),
+)
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type='str', required=True),
-            git=dict(type='str', default=''),
-            ref=dict(type='str', default=''),
-            credentials=dict(type='str', default='', no_log=True),
-            path=dict(type='path', default=''),
-            deployments=dict(type='list', elements='dict', default=[]),
-            cache_dir=dict(type='path', required=True),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     try:
         module.exit_json(**read(module))
     except (SourceError, OSError, tarfile.TarError) as error:

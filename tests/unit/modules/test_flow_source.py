@@ -26,6 +26,7 @@ import pytest
 from module_harness import load_plugin, patch_module_args
 
 fs = load_plugin("plugins/modules/flow_source.py", "prefect_flow_source")
+action = load_plugin("plugins/action/flow_source.py", "prefect_action_flow_source")
 git_server = load_plugin("molecule/fleet/git_server.py", "prefect_fleet_git_server")
 
 TOKEN = "tok-3f9c1a7e5b"
@@ -146,6 +147,13 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[str], dict[str, st
         return original(self, args, *more, **kwargs)
 
     monkeypatch.setattr(fs.AnsibleModule, "run_command", recording)
+    original_here = action.Controller.run_command
+
+    def recording_here(self: Any, args: Any, *more: Any, **kwargs: Any) -> Any:
+        recorded.append(([str(a) for a in args], dict(kwargs.get("environ_update") or {})))
+        return original_here(self, args, *more, **kwargs)
+
+    monkeypatch.setattr(action.Controller, "run_command", recording_here)
     return recorded
 
 
@@ -156,6 +164,14 @@ def run(capsys: pytest.CaptureFixture[str], cache: Path, **args: Any) -> tuple[d
         fs.main()
     out = capsys.readouterr().out
     return json.loads(out), out
+
+
+def run_here(cache: Path, **args: Any) -> tuple[dict[str, Any], str]:
+    """What the action (the role's way: in Ansible's own process) answers, and as JSON."""
+    params = {"name": "pipelines", "git": "", "ref": "", "credentials": "", "path": "",
+              "deployments": [], "cache_dir": str(cache), **args}
+    got = action.read_on_controller(params)
+    return got, json.dumps(got)
 
 
 def members(archive: str) -> set[str]:
@@ -501,6 +517,52 @@ def test_a_wrong_token_fails_with_a_message_without_the_token(
     assert wrong not in out
     assert base64.b64encode(f"git:{wrong}".encode()).decode() not in out
     assert not any(wrong in a for argv, _ in calls for a in argv)
+
+
+# --- in Ansible's own process (plugins/action/flow_source.py) ------------------------------
+
+
+def test_the_action_reads_what_the_module_reads(capsys: pytest.CaptureFixture[str],
+                                                tmp_path: Path, repo: Repo) -> None:
+    module, _ = run(capsys, tmp_path / "module", git=str(repo.root), ref="v1")
+    here, _ = run_here(tmp_path / "here", git=str(repo.root), ref="v1")
+    assert here["commit"] == module["commit"] == repo.v1
+    assert here["deployments"] == module["deployments"]
+    assert members(here["archive"]) == members(module["archive"])
+    directory, _ = run_here(tmp_path / "dir", path=str(repo.root))
+    assert directory["version"] == fs.directory_version(str(repo.root))
+
+
+def test_the_action_sends_the_token_as_the_module_does_and_returns_it_nowhere(
+        tmp_path: Path, repo: Repo, served: str,
+        calls: list[tuple[list[str], dict[str, str]]]) -> None:
+    got, out = run_here(tmp_path / "cache", git=served, ref="v1", credentials=TOKEN)
+    assert "failed" not in got, got
+    assert got["commit"] == repo.v1
+    basic = base64.b64encode(f"git:{TOKEN}".encode()).decode()
+    assert all(TOKEN not in a and basic not in a for argv, _ in calls for a in argv)
+    assert any(env.get("GIT_CONFIG_VALUE_0") == f"Authorization: Basic {basic}" for _, env in calls)
+    assert TOKEN not in out and basic not in out
+
+
+def test_the_action_fails_a_wrong_token_naming_the_source_not_the_token(
+        tmp_path: Path, served: str) -> None:
+    wrong = "wrong-7d1e0b2c44"
+    got, out = run_here(tmp_path / "cache", git=served, ref="v1", credentials=wrong)
+    assert got["failed"] is True
+    assert got["msg"].startswith(f"git ls-remote for {served} failed: ")
+    assert wrong not in out
+    assert base64.b64encode(f"git:{wrong}".encode()).decode() not in out
+
+
+def test_the_controller_runs_commands_without_a_shell_and_names_a_failed_one() -> None:
+    runner = action.Controller({})
+    assert runner.run_command(["sh", "-c", "echo $X"], environ_update={"X": "1 2"})[1] == "1 2\n"
+    assert runner.run_command(["git", "init", "--quiet", "--bogus"])[0] != 0
+    with pytest.raises(fs.SourceError, match=r"^git init failed on the controller: "):
+        runner.run_command(["git", "init", "--quiet", "--bogus"], check_rc=True)
+    with pytest.raises(fs.SourceError, match="no-such-program is not installed on the controller"):
+        runner.run_command(["no-such-program"])
 
 
 def test_git_errors_are_stripped_of_the_credentials_before_the_module_sees_them() -> None:
