@@ -27,17 +27,33 @@ class Staged:
     summary_file: Path
 
 
+def ansible_cfg(environ: Mapping[str, str], cwd: Path | None = None) -> Path | None:
+    """The ansible.cfg ansible-playbook will read, searched as Ansible does: $ANSIBLE_CONFIG,
+    ./ansible.cfg, ~/.ansible.cfg, /etc/ansible/ansible.cfg; None when there is none."""
+    candidates = [
+        *([Path(environ["ANSIBLE_CONFIG"]).expanduser()] if environ.get("ANSIBLE_CONFIG") else []),
+        (cwd or Path.cwd()) / "ansible.cfg",
+        Path("~/.ansible.cfg").expanduser(),
+        Path("/etc/ansible/ansible.cfg"),
+    ]
+    return next((path for path in candidates if path.is_file()), None)
+
+
 def configured_paths(
     setting: str, env_name: str, environ: Mapping[str, str], default: Sequence[str]
 ) -> list[str]:
     """A path list as ansible-playbook will resolve it (environment, ansible.cfg, default)."""
+    from_env = [p for p in environ.get(env_name, "").split(os.pathsep) if p]
+    if from_env:  # the environment wins over ansible.cfg
+        return from_env
+    if ansible_cfg(environ) is None and not environ.get("ANSIBLE_HOME"):
+        return list(default)  # Ansible's own default; no need to ask it (0.25 s of imports)
     try:  # ansible-core is a dependency of this tool; its constants read both, templated.
         import ansible.constants  # type: ignore[import-untyped]
 
         configured = getattr(ansible.constants, setting)
     except Exception:  # unreadable ansible.cfg: ansible-playbook itself will say why
-        value = environ.get(env_name, "")
-        configured = [p for p in value.split(os.pathsep) if p] or list(default)
+        configured = list(default)
     if isinstance(configured, str):
         configured = configured.split(os.pathsep)
     return [str(p) for p in configured or default]

@@ -22,8 +22,12 @@ class Bundle:
     root: Path
     origin: str  # "wheel" or "checkout"
 
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST_FILE
+
     def manifest(self) -> Manifest:
-        return load_manifest(self.root / MANIFEST_FILE)
+        return load_manifest(self.manifest_path)
 
 
 def locate(package_dir: Path = PACKAGE_DIR) -> Bundle:

@@ -129,8 +129,9 @@ class _Finder:
 
     def __call__(self, name: str) -> Manifest:
         found = find_preset(name, self.dirs)
-        if self._carried_manifest is None:
-            self._carried_manifest = self.carried.manifest()
+        if self._carried_manifest is None:  # usually the same file: not read twice
+            same = found.path == self.carried.manifest_path.resolve()
+            self._carried_manifest = found if same else self.carried.manifest()
         bundle.check_not_older(found, self._carried_manifest)
         return found
 

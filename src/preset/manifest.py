@@ -87,20 +87,26 @@ class Manifest:
         return f"{self.variable_prefix}{name}"
 
 
+# libyaml's safe loader where PyYAML was built with it (its wheels are): the same
+# documents, parsed about ten times faster than by the pure-Python one.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file with the safe loader; errors become ManifestError."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except OSError as exc:
         raise ManifestError(f"{path}: cannot read: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
         raise ManifestError(f"{path}: invalid YAML: {exc}") from exc
 
 
-def load_manifest(path: Path) -> Manifest:
-    """Load and check one preset.yaml."""
+def load_manifest(path: Path, data: Any = None) -> Manifest:
+    """Load and check one preset.yaml (DATA: its content, when already read)."""
     path = path.resolve()
-    data = read_yaml(path)
+    if data is None:
+        data = read_yaml(path)
     if not isinstance(data, dict):
         raise ManifestError(f"{path}: expected a mapping at the top level")
     where = str(path)
@@ -268,7 +274,7 @@ def find_preset(name: str, dirs: Sequence[Path]) -> Manifest:
             data = read_yaml(candidate)
             other = data.get("name") if isinstance(data, dict) else None
             if other == name:
-                return load_manifest(candidate)
+                return load_manifest(candidate, data)
             found.append(f"{other} ({candidate})")
     searched = ", ".join(str(d) for d in dirs) or "(nowhere)"
     presets = ", ".join(dict.fromkeys(found)) or "none"

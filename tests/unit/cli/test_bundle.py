@@ -4,6 +4,7 @@ role and plugins the ones Ansible loads."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -133,6 +134,43 @@ def test_configured_paths_follow_ansible_environment(monkeypatch: pytest.MonkeyP
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['/a', '/b']"
+
+
+def _paths_in_a_fresh_process(cwd: Path, env: dict[str, str]) -> tuple[str, str]:
+    """configured_paths for the collections, and whether ansible.constants was imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys; from preset.ansible_env import configured_paths as c;"
+        "print(c('COLLECTIONS_PATHS', 'ANSIBLE_COLLECTIONS_PATH', os.environ, ('~/d', '/e')));"
+        "print('ansible.constants' in sys.modules)"
+    )
+    keep = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=cwd, env={**keep, **env})
+    paths, imported = done.stdout.strip().splitlines()
+    return paths, imported
+
+
+def test_without_ansible_cfg_the_defaults_are_known_without_importing_ansible(
+    tmp_path: Path,
+) -> None:
+    if Path("/etc/ansible/ansible.cfg").is_file():
+        pytest.skip("this machine has an /etc/ansible/ansible.cfg")
+    home = {"HOME": str(tmp_path)}
+    assert _paths_in_a_fresh_process(tmp_path, home) == ("['~/d', '/e']", "False")
+    with_env = {**home, "ANSIBLE_COLLECTIONS_PATH": "/a:/b"}
+    assert _paths_in_a_fresh_process(tmp_path, with_env) == ("['/a', '/b']", "False")
+
+
+def test_an_ansible_cfg_is_read_by_ansible_itself(tmp_path: Path) -> None:
+    (tmp_path / "ansible.cfg").write_text("[defaults]\ncollections_path = /x:/y\n")
+    paths, imported = _paths_in_a_fresh_process(tmp_path, {"HOME": str(tmp_path)})
+    assert (paths, imported) == ("['/x', '/y']", "True")
+    # the environment still wins over the file, as in Ansible
+    env = {"HOME": str(tmp_path), "ANSIBLE_COLLECTIONS_PATH": "/a"}
+    assert _paths_in_a_fresh_process(tmp_path, env)[0] == "['/a']"
 
 
 def test_preload_callback_loads_ansible_cores_filters_and_tests_once() -> None:
