@@ -8,6 +8,7 @@ that records every request.
 
 import base64
 import copy
+import importlib
 import json
 import sys
 import urllib.parse
@@ -21,8 +22,11 @@ from module_harness import load_plugin, run_api_module
 
 ROOT = Path(__file__).resolve().parents[3]
 auto = load_plugin("plugins/modules/automation.py", "prefect_automation")
+# The logic the module and server_setup share.
+automations = importlib.import_module(
+    "ansible_collections.prefect_preset.prefect.plugins.module_utils.automations")
 # The collection's module_utils, where the HTTP layer (fetch_url) lives.
-API_UTILS = sys.modules[auto.PrefectClient.__module__]
+API_UTILS = sys.modules[auto.PrefectApiError.__module__]
 
 API = "http://127.0.0.1:4200/api"
 NAME = "Crash zombie flows"
@@ -163,33 +167,33 @@ def wanted_body(**kw):
 
 
 def run(fake, check_mode=False, **kw):
-    api = auto.AutomationApi(fake.api_url, fake)
-    return auto.ensure_automation(api, params(**kw), check_mode=check_mode)
+    api = automations.AutomationApi(fake.api_url, fake)
+    return automations.ensure_automation(api, params(**kw), check_mode=check_mode)
 
 
 # --- covers()
 
 def test_covers_ignores_keys_only_the_server_has():
-    assert auto.covers({"a": 1, "id": "x"}, {"a": 1})
-    assert not auto.covers({"id": "x"}, {"a": 1})
-    assert auto.covers({"a": {"b": 1, "c": 2}}, {"a": {"b": 1}})
+    assert automations.covers({"a": 1, "id": "x"}, {"a": 1})
+    assert not automations.covers({"id": "x"}, {"a": 1})
+    assert automations.covers({"a": {"b": 1, "c": 2}}, {"a": {"b": 1}})
 
 
 def test_covers_compares_scalar_lists_as_sets_and_dict_lists_in_order():
-    assert auto.covers({"e": ["b", "a"]}, {"e": ["a", "b"]})
-    assert not auto.covers({"e": ["a"]}, {"e": ["a", "b"]})
-    assert not auto.covers({"e": ["a", "b"]}, {"e": ["a"]})
-    assert auto.covers([{"t": 1, "x": 0}, {"t": 2}], [{"t": 1}, {"t": 2}])
-    assert not auto.covers([{"t": 2}, {"t": 1}], [{"t": 1}, {"t": 2}])
-    assert not auto.covers([{"t": 1}], [{"t": 1}, {"t": 2}])
-    assert not auto.covers("x", ["x"])
+    assert automations.covers({"e": ["b", "a"]}, {"e": ["a", "b"]})
+    assert not automations.covers({"e": ["a"]}, {"e": ["a", "b"]})
+    assert not automations.covers({"e": ["a", "b"]}, {"e": ["a"]})
+    assert automations.covers([{"t": 1, "x": 0}, {"t": 2}], [{"t": 1}, {"t": 2}])
+    assert not automations.covers([{"t": 2}, {"t": 1}], [{"t": 1}, {"t": 2}])
+    assert not automations.covers([{"t": 1}], [{"t": 1}, {"t": 2}])
+    assert not automations.covers("x", ["x"])
 
 
 def test_covers_is_strict_about_types_but_not_int_float():
-    assert auto.covers({"within": 90.0}, {"within": 90})
-    assert not auto.covers({"enabled": 1}, {"enabled": True})
-    assert not auto.covers({"threshold": "1"}, {"threshold": 1})
-    assert not auto.covers({"x": None}, {"x": ""})
+    assert automations.covers({"within": 90.0}, {"within": 90})
+    assert not automations.covers({"enabled": 1}, {"enabled": True})
+    assert not automations.covers({"threshold": "1"}, {"threshold": 1})
+    assert not automations.covers({"x": None}, {"x": ""})
 
 
 # --- present
@@ -273,11 +277,11 @@ def test_replace_when_a_wanted_key_differs(change):
 
 def test_two_automations_with_the_same_name_fail_without_writing():
     fake = FakeAutomations([wanted_body(), wanted_body(description="copy")])
-    with pytest.raises(auto.AutomationError) as exc:
+    with pytest.raises(automations.AutomationError) as exc:
         run(fake, description="x")
     assert str(exc.value) == f"2 automations are named {NAME!r}; delete the extra ones first"
     assert fake.writes == []
-    with pytest.raises(auto.AutomationError):
+    with pytest.raises(automations.AutomationError):
         run(fake, state="absent")
     assert fake.writes == [] and len(fake.named(NAME)) == 2
 
@@ -291,9 +295,9 @@ def test_other_names_are_not_touched():
 
 def test_present_without_trigger_or_actions_is_refused():
     fake = FakeAutomations()
-    with pytest.raises(auto.AutomationError, match="needs trigger and actions"):
+    with pytest.raises(automations.AutomationError, match="needs trigger and actions"):
         run(fake, trigger=None)
-    with pytest.raises(auto.AutomationError, match="needs trigger and actions"):
+    with pytest.raises(automations.AutomationError, match="needs trigger and actions"):
         run(fake, actions=None)
     assert fake.writes == []
 
@@ -308,7 +312,7 @@ def test_absent_deletes():
     assert fake.writes == [("DELETE", f"{API}/automations/{old['id']}", None)]
     assert fake.automations == {}
     assert res["automation"] == {}
-    assert res["diff"] == {"before": auto.view(old), "after": {}}
+    assert res["diff"] == {"before": automations.view(old), "after": {}}
 
 
 def test_absent_when_missing_does_nothing():
@@ -320,7 +324,7 @@ def test_absent_when_missing_does_nothing():
 
 def test_delete_tolerates_a_concurrent_delete():
     fake = FakeAutomations()
-    api = auto.AutomationApi(API, fake)
+    api = automations.AutomationApi(API, fake)
     api.delete(str(uuid.uuid4()))  # 404 is fine
     assert fake.calls[0][0] == "DELETE"
 
@@ -332,7 +336,7 @@ def test_check_mode_create_writes_nothing():
     res = run(fake, check_mode=True)
     assert res["changed"] is True
     assert fake.writes == [] and fake.automations == {}
-    assert auto.view(res["automation"]) == auto.view(wanted_body())
+    assert automations.view(res["automation"]) == automations.view(wanted_body())
 
 
 def test_check_mode_replace_writes_nothing():
@@ -370,10 +374,10 @@ def test_csrf_token_is_fetched_and_sent_with_every_post_put_delete():
         seen.append((method, url, dict(headers or {})))
         return fake(method, url, payload, headers)
 
-    api = auto.AutomationApi(API, spy)
-    auto.ensure_automation(api, params())
-    auto.ensure_automation(api, params(description="new"))
-    auto.ensure_automation(api, params(state="absent"))
+    api = automations.AutomationApi(API, spy)
+    automations.ensure_automation(api, params())
+    automations.ensure_automation(api, params(description="new"))
+    automations.ensure_automation(api, params(state="absent"))
     assert [c[0] for c in fake.writes] == ["POST", "PUT", "DELETE"]
     assert fake.automations == {}
     # one token for the client, asked for with GET /csrf-token?client=...
@@ -403,9 +407,9 @@ def test_csrf_disabled_422_means_no_headers():
         seen.append((method, dict(headers or {})))
         return fake(method, url, payload, headers)
 
-    api = auto.AutomationApi(API, spy)
-    auto.ensure_automation(api, params())
-    auto.ensure_automation(api, params(enabled=False))
+    api = automations.AutomationApi(API, spy)
+    automations.ensure_automation(api, params())
+    automations.ensure_automation(api, params(enabled=False))
     assert len(fake.csrf_requests) == 1  # asked once, remembered as disabled
     assert [h for m, h in seen if m in ("POST", "PUT")] == [{}, {}, {}, {}]
 
@@ -417,7 +421,7 @@ def test_csrf_token_endpoint_error_is_reported():
         raise AssertionError("no request after a failed token fetch")
 
     with pytest.raises(auto.PrefectApiError) as exc:
-        auto.ensure_automation(auto.AutomationApi(API, request), params())
+        automations.ensure_automation(automations.AutomationApi(API, request), params())
     assert "HTTP 500" in exc.value.msg and "boom" in exc.value.msg
 
 
@@ -430,7 +434,7 @@ def test_http_error_names_method_url_and_detail():
         return 500, b'{"detail": "database is locked"}', "HTTP Error 500"
 
     with pytest.raises(auto.PrefectApiError) as exc:
-        auto.ensure_automation(auto.AutomationApi(API, request), params())
+        automations.ensure_automation(automations.AutomationApi(API, request), params())
     assert exc.value.msg == ("Prefect API request failed: HTTP 500 for POST "
                              f"{API}/automations/filter: database is locked")
 
@@ -442,7 +446,7 @@ def test_non_json_answer_is_reported():
         return 200, b"<html>proxy</html>", "OK"
 
     with pytest.raises(auto.PrefectApiError, match="not JSON"):
-        auto.ensure_automation(auto.AutomationApi(API, request), params())
+        automations.ensure_automation(automations.AutomationApi(API, request), params())
 
 
 # --- main() through AnsibleModule

@@ -45,6 +45,7 @@ EXPECTED: dict[str, Expected] = {
     "postgresql_db": _expected({"server_version", "server_version_num", "listen_addresses",
                                 "actions"}, {"password"}),
     "rendered_files": _expected({"checksums", "stale"}),
+    "server_setup": _expected({"work_pools", "automations", "diff"}, API_SECRETS),
     "server_objects": _expected({"actions", "summary"}, {"secrets"} | API_SECRETS),
     "work_pool": _expected({"changed", "work_pool", "diff"}, API_SECRETS),
 }

@@ -9,6 +9,7 @@ PREFECT_TEST_API_URL is set (e.g. http://127.0.0.1:4299/api) and skips otherwise
 
 import base64
 import copy
+import importlib
 import json
 import os
 import sys
@@ -26,6 +27,8 @@ from module_harness import FakeResponse, load_plugin, run_api_module
 
 ROOT = Path(__file__).resolve().parents[3]
 pwp = load_plugin("plugins/modules/work_pool.py", "prefect_work_pool")
+# The logic the module and server_setup share.
+pools = importlib.import_module("ansible_collections.prefect_preset.prefect.plugins.module_utils.work_pools")
 # The collection's module_utils, where the HTTP layer (fetch_url) lives.
 API_UTILS = sys.modules[pwp.PrefectApiError.__module__]
 
@@ -136,7 +139,7 @@ def params(**kw):
 
 
 def run(fake, check_mode=False, **kw):
-    return pwp.ensure_pool(pwp.PrefectApi(fake.api_url, fake), params(**kw), check_mode=check_mode)
+    return pools.ensure_pool(pools.PrefectApi(fake.api_url, fake), params(**kw), check_mode=check_mode)
 
 
 # --- present
@@ -229,11 +232,11 @@ def test_create_with_zero_limit_sends_null():
 
 
 def test_bool_and_int_are_not_equal_json_values():
-    assert pwp.json_equal({"a": 1}, {"a": 1.0})
-    assert not pwp.json_equal({"a": True}, {"a": 1})
-    assert not pwp.json_equal({"a": None}, {})
-    assert not pwp.json_equal([1, 2], [2, 1])
-    assert pwp.json_equal({"a": [{"b": "x"}]}, {"a": [{"b": "x"}]})
+    assert API_UTILS.json_equal({"a": 1}, {"a": 1.0})
+    assert not API_UTILS.json_equal({"a": True}, {"a": 1})
+    assert not API_UTILS.json_equal({"a": None}, {})
+    assert not API_UTILS.json_equal([1, 2], [2, 1])
+    assert API_UTILS.json_equal({"a": [{"b": "x"}]}, {"a": [{"b": "x"}]})
     fake = FakePrefect([dict(name="default",
                              base_job_template={"job_configuration": {"x": 1}, "variables": {}})])
     res = run(fake, base_job_template={"job_configuration": {"x": True}, "variables": {}})
@@ -242,7 +245,7 @@ def test_bool_and_int_are_not_equal_json_values():
 
 def test_type_mismatch_fails_without_touching_the_pool():
     fake = FakePrefect([dict(name="default", type="docker")])
-    with pytest.raises(pwp.WorkPoolError) as exc:
+    with pytest.raises(pools.WorkPoolError) as exc:
         run(fake, type="process", concurrency_limit=3)
     msg = str(exc.value)
     assert "'docker'" in msg and "'process'" in msg
@@ -267,7 +270,7 @@ def test_conflict_on_create_falls_back_to_update():
             fake.add("default", concurrency_limit=9)  # someone else was faster
         return real(method, url, payload, headers)
 
-    res = pwp.ensure_pool(pwp.PrefectApi(API, racing), params(concurrency_limit=3))
+    res = pools.ensure_pool(pools.PrefectApi(API, racing), params(concurrency_limit=3))
     assert res["changed"] is True
     assert [c[0] for c in fake.calls] == ["GET", "POST", "GET", "PATCH", "GET"]
     assert fake.pools["default"]["concurrency_limit"] == 3
@@ -279,9 +282,9 @@ def test_conflict_on_create_falls_back_to_update():
 def test_csrf_token_is_fetched_once_and_sent_with_every_change():
     fake = FakePrefect([dict(name="other")])
     fake.csrf = True
-    api = pwp.PrefectApi(API, fake)
-    pwp.ensure_pool(api, params(concurrency_limit=3))
-    pwp.ensure_pool(api, params(name="other", paused=True))
+    api = pools.PrefectApi(API, fake)
+    pools.ensure_pool(api, params(concurrency_limit=3))
+    pools.ensure_pool(api, params(name="other", paused=True))
     assert [c[0] for c in fake.writes] == ["POST", "PATCH"]
     assert fake.pools["default"]["concurrency_limit"] == 3
 
@@ -294,7 +297,7 @@ def test_no_csrf_headers_when_the_server_does_not_enforce_it():
         seen.append((method, dict(headers or {})))
         return fake(method, url, payload, headers)
 
-    pwp.ensure_pool(pwp.PrefectApi(API, spy), params())
+    pools.ensure_pool(pools.PrefectApi(API, spy), params())
     assert ("POST", {}) in seen
 
 
@@ -361,7 +364,7 @@ def test_check_mode_no_change():
 
 def test_check_mode_type_mismatch_still_fails():
     fake = FakePrefect([dict(name="default", type="kubernetes")])
-    with pytest.raises(pwp.WorkPoolError):
+    with pytest.raises(pools.WorkPoolError):
         run(fake, check_mode=True)
 
 
@@ -384,7 +387,7 @@ def test_diff_on_create_and_no_change():
     assert res["diff"]["before"] == {}
     assert res["diff"]["after"]["name"] == "default"
     assert res["diff"]["after"]["concurrency_limit"] == 2
-    assert set(res["diff"]["after"]) == set(pwp.FIELD_ORDER)
+    assert set(res["diff"]["after"]) == set(pools.FIELD_ORDER)
     res = run(fake, concurrency_limit=2)
     assert res["diff"]["before"] == res["diff"]["after"]
 
@@ -405,7 +408,7 @@ def test_http_500_error_has_status_url_and_detail():
                 "HTTP Error 500: Internal Server Error")
 
     with pytest.raises(pwp.PrefectApiError) as exc:
-        pwp.ensure_pool(pwp.PrefectApi(API, request), params())
+        pools.ensure_pool(pools.PrefectApi(API, request), params())
     e = exc.value
     assert e.msg == ("Prefect API request failed: HTTP 500 for GET "
                      f"{API}/work_pools/default: database is locked")
@@ -417,7 +420,7 @@ def test_http_error_without_json_body_uses_reason():
         return 502, b"", "HTTP Error 502: Bad Gateway"
 
     with pytest.raises(pwp.PrefectApiError) as exc:
-        pwp.PrefectApi(API, request).get_pool("x")
+        pools.PrefectApi(API, request).get_pool("x")
     assert "HTTP 502" in exc.value.msg and "Bad Gateway" in exc.value.msg
 
 
@@ -435,7 +438,7 @@ def test_http_422_validation_detail_is_readable():
         return 422, body, "HTTP Error 422"
 
     with pytest.raises(pwp.PrefectApiError) as exc:
-        pwp.ensure_pool(pwp.PrefectApi(API, request),
+        pools.ensure_pool(pools.PrefectApi(API, request),
                         params(name="x", base_job_template={"a": 1}))
     assert exc.value.msg == (
         f"Prefect API request failed: HTTP 422 for POST {API}/work_pools/: "
@@ -447,7 +450,7 @@ def test_generic_404_means_wrong_api_url():
         return 404, b'{"detail": "Not Found"}', "HTTP Error 404: Not Found"
 
     with pytest.raises(pwp.PrefectApiError) as exc:
-        pwp.PrefectApi("http://127.0.0.1:4200", request).get_pool("default")
+        pools.PrefectApi("http://127.0.0.1:4200", request).get_pool("default")
     assert "HTTP 404" in exc.value.msg and "/api" in exc.value.msg
 
 
@@ -456,14 +459,14 @@ def test_connection_refused_says_not_reachable():
         return -1, b"", "Request failed: <urlopen error [Errno 111] Connection refused>"
 
     with pytest.raises(pwp.PrefectApiError) as exc:
-        pwp.PrefectApi(API + "/", request).get_pool("default")
+        pools.PrefectApi(API + "/", request).get_pool("default")
     assert exc.value.msg == (f"The Prefect API is not reachable at {API}: "
                              "GET failed: [Errno 111] Connection refused")
 
 
 def test_api_url_trailing_slash_is_ignored():
     fake = FakePrefect()
-    pwp.ensure_pool(pwp.PrefectApi(API + "/", fake), params())
+    pools.ensure_pool(pools.PrefectApi(API + "/", fake), params())
     assert fake.calls[0][1] == API + "/work_pools/default"
 
 
@@ -480,11 +483,11 @@ def test_redact_url():
     (dict(timeout=0), "timeout"),
 ])
 def test_validate_params(kw, fragment):
-    assert fragment in pwp.validate_params(params(**kw))
+    assert fragment in pools.validate_params(params(**kw))
 
 
 def test_validate_params_accepts_defaults():
-    assert pwp.validate_params(params()) is None
+    assert pools.validate_params(params()) is None
 
 
 def test_auth_headers():
@@ -664,11 +667,11 @@ def test_live_roundtrip():
         except urllib.error.HTTPError as e:
             return e.code, e.read(), str(e)
 
-    api = pwp.PrefectApi(LIVE_URL, request)
+    api = pools.PrefectApi(LIVE_URL, request)
     name = f"pytest-{uuid.uuid4().hex[:8]}"
 
     def go(check_mode=False, **kw):
-        return pwp.ensure_pool(api, params(api_url=LIVE_URL, name=name, **kw),
+        return pools.ensure_pool(api, params(api_url=LIVE_URL, name=name, **kw),
                                check_mode=check_mode)
 
     try:
@@ -682,7 +685,7 @@ def test_live_roundtrip():
         assert res["work_pool"]["concurrency_limit"] is None
         assert res["work_pool"]["status"] == "PAUSED"
         assert go(concurrency_limit=0, paused=True, description="live")["changed"] is False
-        with pytest.raises(pwp.WorkPoolError):
+        with pytest.raises(pools.WorkPoolError):
             go(type="docker")
         assert go(state="absent")["changed"] is True
         assert go(state="absent")["changed"] is False
@@ -722,26 +725,26 @@ class QueueFake:
 
 def test_missing_work_queues_are_created_and_others_left_alone():
     fake = QueueFake(queues=["default", "mine"])
-    api = pwp.PrefectApi(API, fake)
+    api = pools.PrefectApi(API, fake)
     p = params(name="etl", work_queues=["default", "high", "low"])
-    result = pwp.ensure_queues(api, p, pwp.ensure_pool(api, p))
+    result = pools.ensure_queues(api, p, pools.ensure_pool(api, p))
     assert fake.created == ["high", "low"] and result["changed"] is True
     assert result["diff"]["after"]["work_queues"] == ["default", "high", "low"]
-    again = pwp.ensure_queues(api, p, pwp.ensure_pool(api, p))
+    again = pools.ensure_queues(api, p, pools.ensure_pool(api, p))
     assert again["changed"] is False and fake.queues == ["default", "mine", "high", "low"]
 
 
 def test_check_mode_creates_no_queue():
     fake = QueueFake(queues=["default"])
-    api = pwp.PrefectApi(API, fake)
+    api = pools.PrefectApi(API, fake)
     p = params(name="etl", work_queues=["default", "high"])
-    result = pwp.ensure_queues(api, p, pwp.ensure_pool(api, p, check_mode=True), check_mode=True)
+    result = pools.ensure_queues(api, p, pools.ensure_pool(api, p, check_mode=True), check_mode=True)
     assert result["changed"] is True and fake.created == []
 
 
 def test_wait_online_returns_when_every_worker_polls():
     fake = QueueFake(online=["h-etl-1", "h-etl-2", "other"])
-    pwp.wait_online(pwp.PrefectApi(API, fake), params(name="etl", online_workers=["h-etl-1", "h-etl-2"]))
+    pools.wait_online(pools.PrefectApi(API, fake), params(name="etl", online_workers=["h-etl-1", "h-etl-2"]))
 
 
 def test_wait_online_names_the_workers_that_never_came():
@@ -754,8 +757,8 @@ def test_wait_online_names_the_workers_that_never_came():
     def sleep(seconds):
         now[0] += seconds
 
-    with pytest.raises(pwp.WorkPoolError) as exc:
-        pwp.wait_online(pwp.PrefectApi(API, fake),
+    with pytest.raises(pools.WorkPoolError) as exc:
+        pools.wait_online(pools.PrefectApi(API, fake),
                         params(name="etl", online_workers=["h-etl-1", "h-etl-2"], online_timeout=10),
                         sleep=sleep, clock=clock)
     assert "after 10 s: h-etl-2" in str(exc.value)
