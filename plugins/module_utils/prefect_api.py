@@ -50,6 +50,14 @@ class PrefectApiError(Exception):
         self.url = url
         self.detail = detail
 
+    def failure(self, prefix=''):
+        """What a module fails with: the message (after PREFIX), and the status and URL
+        when known."""
+        known = (('status', self.status), ('url', self.url))
+        failure = dict(msg=prefix + self.msg)
+        failure.update((key, value) for key, value in known if value is not None)
+        return failure
+
 
 def redact_url(url):
     """Return url without user info (user:password@), safe for messages."""

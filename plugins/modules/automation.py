@@ -20,12 +20,9 @@ description:
   - Needs only the Python standard library on the managed host.
 author: prefect preset maintainers (!UNKNOWN)
 requirements: []
+extends_documentation_fragment:
+  - prefect_preset.prefect.api
 options:
-  api_url:
-    description:
-      - Base URL of the Prefect API, including the C(/api) suffix.
-    type: str
-    required: true
   name:
     description:
       - Name of the automation. Several automations with this name are an error.
@@ -59,25 +56,6 @@ options:
     type: str
     default: present
     choices: [present, absent]
-  api_auth_string:
-    description:
-      - Credentials for a server protected with basic authentication, as V(user:password).
-      - Mutually exclusive with O(api_key).
-    type: str
-  api_key:
-    description:
-      - API key, sent as a bearer token. Mutually exclusive with O(api_auth_string).
-    type: str
-  validate_certs:
-    description:
-      - Whether to verify the TLS certificate of the API when O(api_url) uses HTTPS.
-    type: bool
-    default: true
-  timeout:
-    description:
-      - Timeout in seconds of each HTTP request to the API.
-    type: int
-    default: 30
 notes:
   - Supports check mode (reads only) and diff mode (the compared fields before and after).
   - Proactive triggers, such as zombie-run detection, need the server's triggers service

@@ -27,26 +27,9 @@ description:
     Objects created by hand are never touched unless declared by the same name (then adopted).
 author: prefect preset maintainers (!UNKNOWN)
 requirements: []
-extends_documentation_fragment: []
+extends_documentation_fragment:
+  - prefect_preset.prefect.api
 options:
-  api_url:
-    description: The Prefect API, e.g. C(http://127.0.0.1:4200/api).
-    type: str
-    required: true
-  api_auth_string:
-    description: Basic authentication (user:password) of the server.
-    type: str
-  api_key:
-    description: An API key (Prefect Cloud style), instead of O(api_auth_string).
-    type: str
-  validate_certs:
-    description: Whether to check the server's TLS certificate.
-    type: bool
-    default: true
-  timeout:
-    description: Seconds per request.
-    type: int
-    default: 30
   deployments:
     description:
       - Deployments as the flows_plan filter returns them - name, flow_name, entrypoint, path,

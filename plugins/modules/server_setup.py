@@ -22,12 +22,9 @@ description:
   - Needs only the Python standard library on the managed host.
 author: prefect preset maintainers (!UNKNOWN)
 requirements: []
+extends_documentation_fragment:
+  - prefect_preset.prefect.api
 options:
-  api_url:
-    description:
-      - Base URL of the Prefect API, including the C(/api) suffix.
-    type: str
-    required: true
   work_pools:
     description:
       - The work pools, each with the options of M(prefect_preset.prefect.work_pool) other than
@@ -113,25 +110,6 @@ options:
         type: str
         default: present
         choices: [present, absent]
-  api_auth_string:
-    description:
-      - Credentials for a server protected with basic authentication, as V(user:password).
-      - Mutually exclusive with O(api_key).
-    type: str
-  api_key:
-    description:
-      - API key, sent as a bearer token. Mutually exclusive with O(api_auth_string).
-    type: str
-  validate_certs:
-    description:
-      - Whether to verify the TLS certificate of the API when O(api_url) uses HTTPS.
-    type: bool
-    default: true
-  timeout:
-    description:
-      - Timeout in seconds of each HTTP request to the API.
-    type: int
-    default: 30
 notes:
   - Supports check mode (reads only) and diff mode (one diff per object that changes).
 '''
@@ -215,45 +193,43 @@ ARGUMENT_SPEC = dict(
 )
 
 
+class ObjectError(Exception):
+    """A pool or automation the server or the module refused: what to fail with."""
+
+    def __init__(self, where, error):
+        prefix = f'{where}: '
+        self.failure = (error.failure(prefix) if isinstance(error, PrefectApiError)
+                        else dict(msg=prefix + to_text(error)))
+        super().__init__(self.failure['msg'])
+
+
 def apply(client, params, check_mode):
     """Each pool, then each automation; returns the result, raises naming the object."""
     pools = PrefectApi(client.api_url, client.request)
     automations = AutomationApi(client.api_url, client.request)
     result = dict(changed=False, work_pools=[], automations=[], diff=[])
     for pool in params['work_pools']:
-        where = f"work pool {pool['name']!r}"
         try:
             done = ensure_queues(pools, pool, ensure_pool(pools, pool, check_mode), check_mode)
             if not check_mode:
                 wait_online(pools, pool)
         except (PrefectApiError, WorkPoolError) as error:
-            raise ObjectError(where, error) from error
+            raise ObjectError(f"work pool {pool['name']!r}", error) from error
         result['work_pools'].append(
             dict(name=pool['name'], **{k: v for k, v in done.items() if k != 'diff'}))
         if done['changed']:
             result['diff'].append(done['diff'])
     for automation in params['automations']:
-        where = f"automation {automation['name']!r}"
         try:
             done = ensure_automation(automations, automation, check_mode)
         except (PrefectApiError, AutomationError) as error:
-            raise ObjectError(where, error) from error
+            raise ObjectError(f"automation {automation['name']!r}", error) from error
         result['automations'].append(dict(name=automation['name'], changed=done['changed'],
                                           automation=done['automation']))
         if done['changed']:
             result['diff'].append(done['diff'])
     result['changed'] = bool(result['diff'])
     return result
-
-
-class ObjectError(Exception):
-    """A pool or automation the server refused, named."""
-
-    def __init__(self, where, error):
-        self.where = where
-        self.error = error
-        message = error.msg if isinstance(error, PrefectApiError) else to_text(error)
-        super().__init__(f'{where}: {message}')
 
 
 def main():
@@ -273,11 +249,7 @@ def main():
     try:
         result = apply(client, params, module.check_mode)
     except ObjectError as failed:
-        fail = dict(msg=str(failed))
-        if isinstance(failed.error, PrefectApiError):
-            where = (('status', failed.error.status), ('url', failed.error.url))
-            fail.update({key: value for key, value in where if value is not None})
-        module.fail_json(**fail)
+        module.fail_json(**failed.failure)
     module.exit_json(**result)
 
 

@@ -21,14 +21,9 @@ description:
     required.
 author: prefect preset maintainers (!UNKNOWN)
 requirements: []
+extends_documentation_fragment:
+  - prefect_preset.prefect.api
 options:
-  api_url:
-    description:
-      - Base URL of the Prefect API, including the C(/api) suffix, for example
-        V(http://127.0.0.1:4200/api).
-      - The same value as Prefect's C(PREFECT_API_URL) setting.
-    type: str
-    required: true
   name:
     description:
       - Name of the work pool.
@@ -103,33 +98,6 @@ options:
         template of an existing pool is not managed.
     type: dict
     required: false
-  api_auth_string:
-    description:
-      - Credentials for a self-hosted Prefect server protected with basic authentication,
-        as V(user:password) (Prefect's C(PREFECT_API_AUTH_STRING)).
-      - Sent as an HTTP basic C(Authorization) header.
-      - Mutually exclusive with O(api_key).
-    type: str
-    required: false
-  api_key:
-    description:
-      - API key (Prefect's C(PREFECT_API_KEY)), sent as a bearer token in the
-        C(Authorization) header.
-      - Mutually exclusive with O(api_auth_string).
-    type: str
-    required: false
-  validate_certs:
-    description:
-      - Whether to verify the TLS certificate of the API when O(api_url) uses HTTPS.
-    type: bool
-    required: false
-    default: true
-  timeout:
-    description:
-      - Timeout in seconds of each HTTP request to the API.
-    type: int
-    required: false
-    default: 30
 notes:
   - Supports check mode. In check mode the module reads the pool but sends no C(POST),
     C(PATCH) or C(DELETE) request; RV(changed), RV(diff) and RV(work_pool) describe the
@@ -271,12 +239,7 @@ def main():
         if not module.check_mode:
             wait_online(api, params)
     except PrefectApiError as e:
-        fail = dict(msg=e.msg)
-        if e.status is not None:
-            fail['status'] = e.status
-        if e.url is not None:
-            fail['url'] = e.url
-        module.fail_json(**fail)
+        module.fail_json(**e.failure())
     except WorkPoolError as e:
         module.fail_json(msg=to_text(e))
 

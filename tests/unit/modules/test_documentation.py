@@ -65,6 +65,19 @@ def _load(name: str) -> ModuleType:
     return load_plugin(f"plugins/modules/{name}.py", f"prefect_doc_{name}")
 
 
+def _documentation(module: ModuleType) -> dict[str, Any]:
+    """DOCUMENTATION with the options of its doc fragments merged in, as ansible-doc shows it."""
+    doc = yaml.safe_load(module.DOCUMENTATION)
+    for fragment in doc.get("extends_documentation_fragment") or []:
+        namespace, collection, name = fragment.split(".")
+        assert (namespace, collection) == ("prefect_preset", "prefect"), fragment
+        text = load_plugin(f"plugins/doc_fragments/{name}.py", f"prefect_doc_fragment_{name}")
+        options = yaml.safe_load(text.ModuleDocFragment.DOCUMENTATION)["options"]
+        assert not set(options) & set(doc["options"]), fragment
+        doc["options"] = {**doc["options"], **options}
+    return doc
+
+
 def _strings(value: Any) -> bool:
     return isinstance(value, str) or (
         isinstance(value, list) and all(isinstance(item, str) for item in value))
@@ -85,7 +98,7 @@ def test_every_module_is_in_the_table() -> None:
 @pytest.mark.parametrize("name", _names())
 def test_documentation_has_the_sections_ansible_doc_shows(name: str) -> None:
     module = _load(name)
-    doc = yaml.safe_load(module.DOCUMENTATION)
+    doc = _documentation(module)
     for key in ("module", "short_description", "description", "options", "author"):
         assert doc.get(key), key
     assert doc["module"] == name
@@ -96,7 +109,7 @@ def test_documentation_has_the_sections_ansible_doc_shows(name: str) -> None:
 @pytest.mark.parametrize("name", _names())
 def test_documentation_is_what_the_argument_spec_enforces(name: str) -> None:
     module = _load(name)
-    doc = yaml.safe_load(module.DOCUMENTATION)
+    doc = _documentation(module)
     kwargs = module_kwargs(module)
     assert kwargs["supports_check_mode"] is True
     spec = kwargs["argument_spec"]
@@ -110,7 +123,7 @@ def test_documentation_is_what_the_argument_spec_enforces(name: str) -> None:
 @pytest.mark.parametrize("name", _names())
 def test_examples_call_the_module_with_documented_options(name: str) -> None:
     module = _load(name)
-    doc = yaml.safe_load(module.DOCUMENTATION)
+    doc = _documentation(module)
     required = {option for option, entry in doc["options"].items() if entry.get("required")}
     examples = yaml.safe_load(module.EXAMPLES)
     assert isinstance(examples, list) and examples
