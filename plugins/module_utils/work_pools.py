@@ -217,6 +217,15 @@ def wait_online(api, params, sleep=None, clock=None):
         sleep(2)
 
 
+def apply_pool(api, params, check_mode=False):
+    """The pool as PARAMS ask: the pool itself, its queues, then (for real) its workers
+    polling; returns the module result for it."""
+    result = ensure_queues(api, params, ensure_pool(api, params, check_mode), check_mode)
+    if not check_mode:
+        wait_online(api, params)
+    return result
+
+
 def validate_params(params):
     """Return an error message for option values the API would reject, or None."""
     name = params.get('name')

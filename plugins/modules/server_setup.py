@@ -180,10 +180,8 @@ from ansible_collections.prefect_preset.prefect.plugins.module_utils.work_pools 
     POOL_OPTIONS,
     PrefectApi,
     WorkPoolError,
-    ensure_pool,
-    ensure_queues,
+    apply_pool,
     validate_params,
-    wait_online,
 )
 
 ARGUMENT_SPEC = dict(
@@ -210,9 +208,7 @@ def apply(client, params, check_mode):
     result = dict(changed=False, work_pools=[], automations=[], diff=[])
     for pool in params['work_pools']:
         try:
-            done = ensure_queues(pools, pool, ensure_pool(pools, pool, check_mode), check_mode)
-            if not check_mode:
-                wait_online(pools, pool)
+            done = apply_pool(pools, pool, check_mode)
         except (PrefectApiError, WorkPoolError) as error:
             raise ObjectError(f"work pool {pool['name']!r}", error) from error
         result['work_pools'].append(

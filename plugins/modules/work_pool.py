@@ -208,10 +208,8 @@ from ansible_collections.prefect_preset.prefect.plugins.module_utils.work_pools 
     POOL_OPTIONS,
     PrefectApi,
     WorkPoolError,
-    ensure_pool,
-    ensure_queues,
+    apply_pool,
     validate_params,
-    wait_online,
 )
 
 ARGUMENT_SPEC = dict(**POOL_OPTIONS, **API_ARGUMENT_SPEC)
@@ -234,10 +232,7 @@ def main():
     api = PrefectApi(client.api_url, client.request)
 
     try:
-        result = ensure_pool(api, params, check_mode=module.check_mode)
-        result = ensure_queues(api, params, result, check_mode=module.check_mode)
-        if not module.check_mode:
-            wait_online(api, params)
+        result = apply_pool(api, params, check_mode=module.check_mode)
     except PrefectApiError as e:
         module.fail_json(**e.failure())
     except WorkPoolError as e:

@@ -17,6 +17,8 @@ SUMMARY_ENV = "PRESET_SUMMARY_FILE"
 # Ansible's own defaults, used when neither the environment nor ansible.cfg sets a path.
 DEFAULT_COLLECTIONS_PATHS = ("~/.ansible/collections", "/usr/share/ansible/collections")
 DEFAULT_CALLBACK_PATHS = ("~/.ansible/plugins/callback", "/usr/share/ansible/plugins/callback")
+# The last place Ansible looks for its configuration.
+SYSTEM_ANSIBLE_CFG = Path("/etc/ansible/ansible.cfg")
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ def ansible_cfg(environ: Mapping[str, str], cwd: Path | None = None) -> Path | N
         *([Path(environ["ANSIBLE_CONFIG"]).expanduser()] if environ.get("ANSIBLE_CONFIG") else []),
         (cwd or Path.cwd()) / "ansible.cfg",
         Path("~/.ansible.cfg").expanduser(),
-        Path("/etc/ansible/ansible.cfg"),
+        SYSTEM_ANSIBLE_CFG,
     ]
     return next((path for path in candidates if path.is_file()), None)
 
