@@ -43,7 +43,7 @@ options:
 
 EXAMPLES = r"""
 - name: Install only when the host lacks something
-  ansible.builtin.include_tasks: install-changes.yml
+  ansible.builtin.include_tasks: linux/install-changes.yml
   when: (__prefect_host | prefect_preset.prefect.install_changes(wanted)).needed
 """
 

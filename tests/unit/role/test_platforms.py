@@ -787,7 +787,7 @@ def test_every_include_names_a_task_file_of_the_role() -> None:
                 assert (TASKS / target).is_file(), (str(path.relative_to(TASKS)), target)
 
 
-@pytest.mark.parametrize("platform", ["darwin", "windows"])
+@pytest.mark.parametrize("platform", ["linux", "darwin", "windows"])
 def test_includes_name_platform_files_with_their_directory(platform: str) -> None:
     """Ansible looks for an include beside the including file first: a bare X.yml in
     tasks/PLATFORM/ would hide the shared tasks/X.yml, so platform files are always
@@ -799,13 +799,18 @@ def test_includes_name_platform_files_with_their_directory(platform: str) -> Non
             if include is None:
                 continue
             target = include["file"] if isinstance(include, dict) else include
-            if "/" in target:
+            if "{{" in target:
+                # A family's file (linux/packages-FAMILY.yml): one exists for some Linux family.
+                targets = [target.replace("{{ ansible_facts['os_family'] }}", f) for f in ("Debian", "RedHat")]
+                assert target.startswith(f"{platform}/"), (path.name, target)
+                assert any((TASKS / t).is_file() for t in targets), (path.name, target)
+            elif "/" in target:
                 assert (TASKS / target).is_file(), (path.name, target)
             else:
                 assert target not in own and (TASKS / target).is_file(), (path.name, target)
 
 
-@pytest.mark.parametrize("platform", ["darwin", "windows"])
+@pytest.mark.parametrize("platform", ["linux", "darwin", "windows"])
 def test_tasks_that_handle_secrets_do_not_log(platform: str) -> None:
     for path in sorted((TASKS / platform).glob("*.yml")):
         for task in _tasks(path):
