@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -31,8 +32,8 @@ except ImportError:  # ansible-core 2.17 / 2.18
             yield
 
 
-__all__ = ["ROOT", "FakeResponse", "assert_options_match_spec", "fetch_url_for", "load_plugin",
-           "module_kwargs", "patch_module_args", "run_api_module"]
+__all__ = ["ROOT", "FakeApi", "FakeResponse", "api_response", "assert_options_match_spec",
+           "fetch_url_for", "load_plugin", "module_kwargs", "patch_module_args", "run_api_module"]
 
 
 def load_plugin(relative: str, name: str) -> ModuleType:
@@ -74,6 +75,44 @@ def assert_options_match_spec(options: dict[str, Any], spec: dict[str, Any]) -> 
         assert opt.get("elements") == arg.get("elements"), name
         if arg.get("required"):
             assert "default" not in arg, name
+
+
+def api_response(status: int, data: Any = None) -> tuple[int, bytes, str]:
+    """(status, body, msg) as a fake server answers through fetch_url_for."""
+    body = b"" if data is None else json.dumps(data).encode()
+    return status, body, "OK" if status < 400 else f"HTTP Error {status}"
+
+
+class FakeApi:
+    """What every fake Prefect server shares: its answers, and the CSRF protection a
+    server exposed beyond loopback enforces (GET /csrf-token?client=ID gives a token;
+    a request that changes something without the token's two headers is refused 403;
+    a server without it answers the token request 422)."""
+
+    CHANGES: tuple[str, ...] = ("POST", "PUT", "PATCH", "DELETE")
+
+    def __init__(self, api_url: str, csrf: bool = False) -> None:
+        self.api_url = api_url
+        self.csrf = csrf
+        self.csrf_client: str | None = None
+        self.csrf_requests: list[str] = []
+
+    _resp = staticmethod(api_response)
+
+    def csrf_answer(self, method: str, url: str, headers: Any) -> tuple[int, bytes, str] | None:
+        """The answer of the CSRF layer, or None when the request passes it."""
+        if url.startswith(self.api_url + "/csrf-token?client="):
+            assert method == "GET"
+            self.csrf_requests.append(url)
+            if not self.csrf:
+                return self._resp(422, {"detail": "CSRF protection is disabled."})
+            self.csrf_client = urllib.parse.parse_qs(url.split("?", 1)[1])["client"][0]
+            return self._resp(200, {"token": "t0k3n", "client": self.csrf_client})
+        if self.csrf and method in self.CHANGES:
+            expected = {"Prefect-Csrf-Token": "t0k3n", "Prefect-Csrf-Client": self.csrf_client}
+            if {k: (headers or {}).get(k) for k in expected} != expected:
+                return self._resp(403, {"detail": "Invalid CSRF token or client identifier."})
+        return None
 
 
 class FakeResponse:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from module_harness import load_plugin, run_api_module
+from module_harness import FakeApi, load_plugin, run_api_module
 
 ROOT = Path(__file__).resolve().parents[3]
 auto = load_plugin("plugins/modules/automation.py", "prefect_automation")
@@ -83,16 +83,11 @@ def server_copy(body, automation_id=None):
     }
 
 
-class FakeAutomations:
+class FakeAutomations(FakeApi):
     """request(method, url, payload, headers) -> (status, body, msg), like FetchUrlTransport."""
 
-    MUTATING = ("POST", "PUT", "PATCH", "DELETE")
-
     def __init__(self, automations=(), api_url=API, csrf=False):
-        self.api_url = api_url
-        self.csrf = csrf
-        self.csrf_client = None
-        self.csrf_requests = []
+        super().__init__(api_url, csrf)
         self.automations = {}
         self.calls = []
         for body in automations:
@@ -111,23 +106,10 @@ class FakeAutomations:
         """Calls that change something: all but the filter POST (a read)."""
         return [c for c in self.calls if not c[1].endswith("/automations/filter")]
 
-    @staticmethod
-    def _resp(status, data=None):
-        body = b"" if data is None else json.dumps(data).encode()
-        return status, body, "OK" if status < 400 else f"HTTP Error {status}"
-
     def __call__(self, method, url, payload=None, headers=None):
-        if url.startswith(self.api_url + "/csrf-token?client="):
-            self.csrf_requests.append(url)
-            assert method == "GET"
-            if not self.csrf:
-                return self._resp(422, {"detail": "CSRF protection is disabled."})
-            self.csrf_client = urllib.parse.parse_qs(url.split("?", 1)[1])["client"][0]
-            return self._resp(200, {"token": "t0k3n", "client": self.csrf_client})
-        if self.csrf and method in self.MUTATING:
-            expected = {"Prefect-Csrf-Token": "t0k3n", "Prefect-Csrf-Client": self.csrf_client}
-            if {k: (headers or {}).get(k) for k in expected} != expected:
-                return self._resp(403, {"detail": "Invalid CSRF token or client identifier."})
+        refused = self.csrf_answer(method, url, headers)
+        if refused is not None:
+            return refused
         self.calls.append((method, url, copy.deepcopy(payload)))
         prefix = self.api_url + "/automations/"
         assert url.startswith(prefix), url

@@ -7,13 +7,12 @@ errors that name the object."""
 from __future__ import annotations
 
 import copy
-import json
 import sys
 import urllib.parse
 import uuid
 from typing import Any
 
-from module_harness import load_plugin, run_api_module
+from module_harness import FakeApi, load_plugin, run_api_module
 
 setup = load_plugin("plugins/modules/server_setup.py", "prefect_server_setup")
 API_UTILS = sys.modules[setup.PrefectApiError.__module__]
@@ -26,10 +25,11 @@ ZOMBIES = {
 }
 
 
-class FakePrefect:
+class FakePrefect(FakeApi):
     """The routes server_setup uses; records every request."""
 
     def __init__(self) -> None:
+        super().__init__(API)
         self.pools: dict[str, dict[str, Any]] = {}
         self.queues: dict[str, list[str]] = {}
         self.automations: dict[str, dict[str, Any]] = {}
@@ -40,14 +40,10 @@ class FakePrefect:
         reads = ("/filter",)
         return [(m, u) for m, u in self.calls if m != "GET" and not u.endswith(reads)]
 
-    @staticmethod
-    def _resp(status: int, data: Any = None) -> tuple[int, bytes, str]:
-        body = b"" if data is None else json.dumps(data).encode()
-        return status, body, "OK" if status < 400 else f"HTTP Error {status}"
-
     def __call__(self, method: str, url: str, payload: Any = None, headers: Any = None) -> Any:
-        if "/csrf-token?" in url:
-            return self._resp(422, {"detail": "CSRF protection is disabled."})
+        refused = self.csrf_answer(method, url, headers)
+        if refused is not None:
+            return refused
         self.calls.append((method, url))
         path = url[len(API):]
         if path.startswith("/automations"):

@@ -23,7 +23,7 @@ from unittest import mock
 import pytest
 import yaml
 
-from module_harness import FakeResponse, load_plugin, run_api_module
+from module_harness import FakeApi, FakeResponse, load_plugin, run_api_module
 
 ROOT = Path(__file__).resolve().parents[3]
 pwp = load_plugin("plugins/modules/work_pool.py", "prefect_work_pool")
@@ -48,13 +48,13 @@ PROCESS_TEMPLATE = {
 
 # --- fakes
 
-class FakePrefect:
+class FakePrefect(FakeApi):
     """request(method, url, payload) -> (status, body, msg), like FetchUrlTransport."""
 
     WRITES = ("POST", "PATCH", "DELETE")
 
     def __init__(self, pools=None, api_url=API):
-        self.api_url = api_url
+        super().__init__(api_url)
         self.pools = {}
         self.calls = []
         for pool in pools or []:
@@ -86,23 +86,10 @@ class FakePrefect:
     def writes(self):
         return [c for c in self.calls if c[0] in self.WRITES]
 
-    @staticmethod
-    def _resp(status, data=None):
-        body = b"" if data is None else json.dumps(data).encode()
-        return status, body, "OK" if status < 400 else f"HTTP Error {status}"
-
-    csrf = False  # does the fake server enforce CSRF protection?
-
     def __call__(self, method, url, payload=None, headers=None):
-        if url.startswith(self.api_url + "/csrf-token?client="):
-            if not self.csrf:
-                return self._resp(422, {"detail": "CSRF protection is disabled."})
-            self.csrf_client = urllib.parse.parse_qs(url.split("?", 1)[1])["client"][0]
-            return self._resp(200, {"token": "t0k3n", "client": self.csrf_client})
-        if self.csrf and method in self.WRITES:
-            expected = {"Prefect-Csrf-Token": "t0k3n", "Prefect-Csrf-Client": self.csrf_client}
-            if {k: (headers or {}).get(k) for k in expected} != expected:
-                return self._resp(403, {"detail": "Invalid CSRF token or client identifier."})
+        refused = self.csrf_answer(method, url, headers)
+        if refused is not None:
+            return refused
         self.calls.append((method, url, copy.deepcopy(payload)))
         assert url.startswith(self.api_url + "/work_pools/"), url
         rest = url[len(self.api_url + "/work_pools/"):]
