@@ -8,6 +8,9 @@ the machine's load and the package index's latency.
 - single host: `preset run` inside the host, the way a user provisions one
   (local connection; the tool and ansible-core come from a bench image layer,
   the repository is mounted read-only at /src);
+- wheel: the same no-op converges with the tool as users install it: its wheel
+  (`uv build --wheel`) pip-installed in the host, run from /srv/ops, where
+  only the preset the wheel carries is found;
 - fleet: `preset run` on this machine over podman connections to one server
   and N worker hosts (N = 1, 2, 4, 8 by default) on a network of their own:
   the cold converge, the no-op converge right after it, and (on the smallest
@@ -20,8 +23,8 @@ the machine's load and the package index's latency.
   preset, and an upgrade converge (3.8.8 to 3.9.1: backup, migrations,
   restart, smoke test), `preset run` inside the host as above.
 
-    bench/run [--repeat N] [--only noop,flows,cold,latency,throughput,fleet,postgresql,upgrade]
-              [--fleet-sizes 1,2,4,8]
+    bench/run [--repeat N] [--fleet-sizes 1,2,4,8]
+              [--only noop,flows,wheel,cold,latency,throughput,fleet,postgresql,upgrade]
 """
 
 from __future__ import annotations
@@ -78,7 +81,17 @@ FLOORS = {
     "Run the API server": "`prefect server start` to a healthy /api/health on a migrated "
     "database: 7 to 12 s",
 }
-PARTS = ("noop", "flows", "cold", "latency", "throughput", "fleet", "postgresql", "upgrade")
+PARTS = (
+    "noop",
+    "flows",
+    "wheel",
+    "cold",
+    "latency",
+    "throughput",
+    "fleet",
+    "postgresql",
+    "upgrade",
+)
 
 
 # --- hosts ---------------------------------------------------------------------------------
@@ -170,6 +183,44 @@ def preset_run(name: str, playbook: str, env: tuple[str, ...] = ()) -> tuple[flo
         "preset.cli",
         "run",
         f"/src/bench/{playbook}",
+    )
+    elapsed = time.monotonic() - start
+    return elapsed, _changed(result.stdout)
+
+
+def build_wheel() -> Path:
+    """The tool's wheel, built from this checkout as a release is (`uv build --wheel`)."""
+    out = Path(tempfile.mkdtemp(prefix="bench-wheel-"))
+    uv = shutil.which("uv") or str(ROOT / ".venv" / "bin" / "uv")
+    subprocess.run(
+        [uv, "build", "--quiet", "--wheel", "--out-dir", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return next(out.glob("*.whl"))
+
+
+def install_wheel(name: str, wheel: Path) -> None:
+    """The wheel installed into the host's tool virtualenv (its dependencies are there
+    already), and the benchmark's playbooks copied out of the checkout, so that the
+    tool finds only the preset it carries."""
+    podman("cp", str(wheel), f"{name}:/tmp/{wheel.name}")
+    run_in(name, f"{TOOL_VENV}/bin/pip", "install", "-q", "--no-deps", f"/tmp/{wheel.name}")
+    run_in(name, "bash", "-c", "mkdir -p /srv/ops && cp /src/bench/site*.yml /srv/ops/")
+
+
+def wheel_run(name: str, playbook: str) -> tuple[float, int]:
+    """`preset run` of the installed wheel inside the host, from /srv/ops; (seconds, changed)."""
+    start = time.monotonic()
+    result = run_in(
+        name,
+        "env",
+        "--chdir=/srv/ops",
+        "ANSIBLE_NOCOLOR=1",
+        f"{TOOL_VENV}/bin/preset",
+        "run",
+        f"/srv/ops/{playbook}",
     )
     elapsed = time.monotonic() - start
     return elapsed, _changed(result.stdout)
@@ -468,6 +519,13 @@ def main(argv: list[str] | None = None) -> int:
         "s",
         "<= 1.0x bare pip",
     )
+    wheel_noop = Figure(
+        "No-op converge, defaults, the tool installed from its wheel inside the host", "s", "< 6 s"
+    )
+    wheel_flows = Figure(
+        "No-op converge, 20 declared deployments, the tool installed from its wheel", "s", "< 6 s"
+    )
+    changed_wheel: list[int] = []
     bare = Figure("Bare `pip install prefect` into a fresh venv (install only)", "s")
     latency = Figure("Pickup latency, run created to Completed, trivial flow", "s", "median < 5 s")
     ours = Figure(
@@ -578,6 +636,27 @@ def main(argv: list[str] | None = None) -> int:
 
         each("single host", single_host, max(n, slow) if "throughput" in parts else n)
 
+    if "wheel" in parts:
+        wheel = build_wheel()
+
+        def wheel_step(_i: int) -> None:
+            # As users run it: pip-installed, no checkout on the search path.
+            with hosts() as [name]:
+                install_wheel(name, wheel)
+                wheel_run(name, "site.yml")
+                seconds, changed = wheel_run(name, "site.yml")
+                wheel_noop.values.append(seconds)
+                changed_wheel.append(changed)
+                log(f"no-op converge (wheel): {seconds:.1f} s (changed={changed})")
+                wheel_run(name, "site-flows.yml")
+                seconds, changed = wheel_run(name, "site-flows.yml")
+                wheel_flows.values.append(seconds)
+                changed_wheel.append(changed)
+                log(f"no-op converge, 20 deployments (wheel): {seconds:.1f} s (changed={changed})")
+
+        each("wheel", wheel_step, n)
+        shutil.rmtree(wheel.parent, ignore_errors=True)
+
     if "postgresql" in parts:
 
         def postgresql_step(_i: int) -> None:
@@ -652,6 +731,19 @@ def main(argv: list[str] | None = None) -> int:
             else f"changed counts {changed_flows}"
         ) + extra
         noop_flows.verdict = verdict(noop_flows.median < 6 and set(changed_flows) == {0})
+    for figure, of in ((wheel_noop, noop), (wheel_flows, noop_flows)):
+        if figure.values:
+            beside = (
+                f"; {figure.median - of.median:+.1f} s over the same from the checkout"
+                if of.values
+                else ""
+            )
+            figure.anchor = (
+                "changed=0 on every re-run"
+                if set(changed_wheel) == {0}
+                else f"changed counts {changed_wheel}"
+            ) + beside
+            figure.verdict = verdict(figure.median < 6 and set(changed_wheel) == {0})
     if cold.values and bare.values:
         cold.anchor = f"{cold.median / bare.median:.2f}x the bare pip install ({bare.median:.1f} s)"
         cold.verdict = verdict(cold.median <= bare.median)
@@ -691,6 +783,8 @@ def main(argv: list[str] | None = None) -> int:
         for f in (
             noop,
             noop_flows,
+            wheel_noop,
+            wheel_flows,
             cold,
             bare,
             latency,
