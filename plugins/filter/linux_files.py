@@ -36,21 +36,28 @@ options:
       redis_conf, redis_dropin, haproxy_cfg, haproxy_dropin, haproxy_pem, drain_script,
       wait_ready, backup_program, backup_source, target_python, install_dir),
       environments (client and server: the env files' variables), backup_command,
-      tls (a certificate is given), and instances (the worker instances' files).
+      tls (a certificate is given), and instances (the worker instances' files);
+      environments and instances only for the templates.
     type: dict
     required: true
+  part:
+    description: Only this part (directories, programs or templates); all of them by default.
+    type: str
+    default: ""
 """
 
 EXAMPLES = r"""
 - name: The files this host gets
   ansible.builtin.debug:
-    msg: "{{ (host | prefect_preset.prefect.linux_files).templates | map(attribute='dest') }}"
+    msg: "{{ host | prefect_preset.prefect.linux_files('templates') | map(attribute='dest') }}"
 """
 
 RETURN = r"""
 _value:
-  description: directories, programs and templates, each a list in the order they are made.
-  type: dict
+  description: >-
+    directories, programs and templates, each a list in the order they are made; or the
+    list of the part asked for.
+  type: raw
 """
 
 ROOT_DIR = {"owner": "root", "group": "root", "mode": "0755"}
@@ -195,12 +202,17 @@ def templates(host: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out + [dict(instance) for instance in host["instances"]]
 
 
-def linux_files(host: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    return {
-        "directories": directories(host),
-        "programs": programs(host),
-        "templates": templates(host),
-    }
+PARTS = {"directories": directories, "programs": programs, "templates": templates}
+
+
+def linux_files(host: Mapping[str, Any], part: str = "") -> Any:
+    """Every part, or only the one named (the others need fewer inputs: only the
+    templates need the environments and the worker instances)."""
+    if not part:
+        return {name: plan(host) for name, plan in PARTS.items()}
+    if part not in PARTS:
+        raise ValueError(f"linux_files: unknown part {part!r} (accepted: {', '.join(PARTS)})")
+    return PARTS[part](host)
 
 
 class FilterModule:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from module_harness import load_plugin
 
 lf = load_plugin("plugins/filter/linux_files.py", "prefect_filter_linux_files")
@@ -199,3 +201,16 @@ def test_a_redis_host_gets_its_password_file_readable_by_redis() -> None:
 
 def test_the_filter_is_registered() -> None:
     assert lf.FilterModule().filters() == {"linux_files": lf.linux_files}
+
+
+def test_one_part_needs_only_its_inputs() -> None:
+    """Directories and programs are asked for before the secrets are read: they need
+    neither the environments nor the worker instances."""
+    layout = host(SINGLE)
+    del layout["environments"], layout["instances"]
+    assert lf.linux_files(layout, "directories") == lf.linux_files(host(SINGLE))["directories"]
+    assert lf.linux_files(layout, "programs") == lf.linux_files(host(SINGLE))["programs"]
+    with pytest.raises(
+        ValueError, match=r"unknown part 'files' \(accepted: directories, programs, templates\)"
+    ):
+        lf.linux_files(layout, "files")
