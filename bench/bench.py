@@ -712,38 +712,32 @@ def main(argv: list[str] | None = None) -> int:
             each(f"fleet of {size}", partial(fleet_size_step, size), slow)
         each("single host, same driver", single_step, slow)
 
+    def settle_noop(figure: Figure, changed: list[int], beside: str = "") -> None:
+        # A no-op converge counts only when it changed nothing.
+        figure.anchor = (
+            "changed=0 on every re-run" if set(changed) == {0} else f"changed counts {changed}"
+        ) + beside
+        figure.verdict = verdict(figure.median < 6 and set(changed) == {0})
+
     if noop.values:
-        noop.anchor = (
-            "changed=0 on every re-run"
-            if set(changed_noop) == {0}
-            else f"changed counts {changed_noop}"
-        )
-        noop.verdict = verdict(noop.median < 6 and set(changed_noop) == {0})
+        settle_noop(noop, changed_noop)
     if noop_flows.values:
-        extra = (
+        settle_noop(
+            noop_flows,
+            changed_flows,
             f"; {noop_flows.median - noop.median:+.1f} s over the no-op without them"
             if noop.values
-            else ""
+            else "",
         )
-        noop_flows.anchor = (
-            "changed=0 on every re-run"
-            if set(changed_flows) == {0}
-            else f"changed counts {changed_flows}"
-        ) + extra
-        noop_flows.verdict = verdict(noop_flows.median < 6 and set(changed_flows) == {0})
     for figure, of in ((wheel_noop, noop), (wheel_flows, noop_flows)):
         if figure.values:
-            beside = (
+            settle_noop(
+                figure,
+                changed_wheel,
                 f"; {figure.median - of.median:+.1f} s over the same from the checkout"
                 if of.values
-                else ""
+                else "",
             )
-            figure.anchor = (
-                "changed=0 on every re-run"
-                if set(changed_wheel) == {0}
-                else f"changed counts {changed_wheel}"
-            ) + beside
-            figure.verdict = verdict(figure.median < 6 and set(changed_wheel) == {0})
     if cold.values and bare.values:
         cold.anchor = f"{cold.median / bare.median:.2f}x the bare pip install ({bare.median:.1f} s)"
         cold.verdict = verdict(cold.median <= bare.median)

@@ -55,7 +55,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The artifacts, in the order install creates them.
+  description: >-
+    The accounts, directories, launcher, link, files, login-shell block and launchd jobs,
+    in the order install creates them (uninstall removes them by kind, in reverse).
   type: list
   elements: dict
 """

@@ -56,7 +56,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The artifacts, in the order install creates them.
+  description: >-
+    The group, directories and their ACLs, launcher, files, environment variable, PATH
+    entry, firewall rule and services, in the order install creates them.
   type: list
   elements: dict
 """
