@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ansible_collections.prefect_preset.prefect.plugins.filter.env_value import env_file
+
 DOCUMENTATION = r"""
 name: darwin_artifacts
 short_description: Everything an install puts on a macOS host
@@ -61,8 +63,6 @@ _value:
   type: list
   elements: dict
 """
-
-ENV_TEMPLATE = "prefect.env.j2"
 
 
 def merge_directories(directories: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -147,7 +147,6 @@ def darwin_artifacts(
         src: str,
         mode: str,
         wanted: bool,
-        secret: bool = False,
         template_vars: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         return {
@@ -156,13 +155,24 @@ def darwin_artifacts(
             "path": path,
             "src": src,
             "mode": mode,
-            "secret": secret,
+            "secret": False,  # the env files with secrets are env_file()'s
             "template_vars": dict(template_vars or {}),
             "wanted": wanted,
         }
 
     def readable_by(group_name: str) -> dict[str, str]:
         return {"group": group_name} if system else {}
+
+    def secrets(path: str, wanted: bool, reader: str, entry: dict[str, Any]) -> dict[str, Any]:
+        # In scope system root owns it and the one group that needs it reads it.
+        return {
+            **root,
+            "kind": "template",
+            "path": path,
+            "mode": secret_mode,
+            "wanted": wanted,
+            **entry,
+        } | readable_by(reader)
 
     profile = str(host["profile"])
     if not system:
@@ -180,32 +190,26 @@ def darwin_artifacts(
         {"kind": "link", "path": host["venv"], "src": host["target_venv"], "wanted": True},
         template(host["config_file"], "config.toml.j2", "0644", True),
         template(host["wrapper"], "prefect-wrapper.sh.j2", "0755", True),
-        template(
+        secrets(
             host["client_env_file"],
-            ENV_TEMPLATE,
-            secret_mode,
             True,
-            secret=True,
-            template_vars={
-                "__prefect_env_vars": host["client_environment"],
-                "__prefect_env_purpose": "Client credentials: read by prefect-launch for the"
-                f" worker jobs and by {host['wrapper']}.",
-            },
-        )
-        | readable_by(worker_group),
-        template(
+            worker_group,
+            env_file(
+                host["client_environment"],
+                "Client credentials: read by prefect-launch for the worker jobs and by "
+                f"{host['wrapper']}.",
+            ),
+        ),
+        secrets(
             host["server_env_file"],
-            ENV_TEMPLATE,
-            secret_mode,
             server,
-            secret=True,
-            template_vars={
-                "__prefect_env_vars": host["server_environment"],
-                "__prefect_env_purpose": "The server's secrets (database URL, credentials):"
-                f" read by prefect-launch for {host['server_label']} only.",
-            },
-        )
-        | readable_by(group),
+            group,
+            env_file(
+                host["server_environment"],
+                "The server's secrets (database URL, credentials): read by prefect-launch for "
+                f"{host['server_label']} only.",
+            ),
+        ),
         {
             "kind": "block",
             "path": host["profile_script"],

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from ansible_collections.prefect_preset.prefect.plugins.filter.prefect_urls import bracketed
+
 DOCUMENTATION = r"""
 name: database_connection
 short_description: The Prefect server's database URL and TLS settings
@@ -125,7 +127,7 @@ def database_connection(params: Mapping[str, Any]) -> dict[str, Any]:
             f"{TLS}CA_FILE": params["ca_file"],
             f"{TLS}CHECK_HOSTNAME": sslmode == "verify-full",
         }
-    host = f"[{conn['host']}]" if ":" in conn["host"] else conn["host"]
+    host = bracketed(conn["host"])
     auth = quote(conn["user"], safe="")
     if conn["password"]:
         auth += ":" + quote(conn["password"], safe="")

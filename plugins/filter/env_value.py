@@ -12,11 +12,13 @@ character - quotes, backslashes, $, %, #, spaces. Only what a one-line file
 cannot hold is refused: line breaks and NUL; the error names the variable,
 never the value (it may be a secret).
 
-Standard library only.
+env_file() is what every platform's file list says of such a file (its
+template, secret, its variables and who reads it). Standard library only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 DOCUMENTATION = r"""
@@ -58,6 +60,20 @@ except ImportError:  # pragma: no cover - outside Ansible
 
 class EnvValueError(_Base):  # type: ignore[misc,valid-type]
     """A value an environment file line cannot hold."""
+
+
+# The template every environment file is rendered from (templates/prefect.env.j2).
+ENV_TEMPLATE = "prefect.env.j2"
+
+
+def env_file(variables: Mapping[str, Any], purpose: str) -> dict[str, Any]:
+    """What the file lists of every platform say of an environment file: its template,
+    that it holds secrets (never shown), its variables and the line saying who reads it."""
+    return {
+        "src": ENV_TEMPLATE,
+        "secret": True,
+        "template_vars": {"__prefect_env_vars": dict(variables), "__prefect_env_purpose": purpose},
+    }
 
 
 def env_value(value: Any, name: str = "value") -> str:

@@ -18,6 +18,8 @@ import posixpath
 from collections.abc import Mapping
 from typing import Any
 
+from ansible_collections.prefect_preset.prefect.plugins.filter.env_value import env_file
+
 DOCUMENTATION = r"""
 name: linux_files
 short_description: The directories, programs and files the role manages on a Linux host
@@ -41,9 +43,9 @@ options:
     type: dict
     required: true
   part:
-    description: Only this part (directories, programs or templates); all of them by default.
+    description: The part to plan - directories, programs or templates.
     type: str
-    default: ""
+    required: true
 """
 
 EXAMPLES = r"""
@@ -54,24 +56,17 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: >-
-    directories, programs and templates, each a list in the order they are made; or the
-    list of the part asked for.
-  type: raw
+  description: The directories, programs or templates, in the order they are made.
+  type: list
+  elements: dict
 """
 
 ROOT_DIR = {"owner": "root", "group": "root", "mode": "0755"}
-ENV_TEMPLATE = "prefect.env.j2"
 
 
 def _env_file(dest: str, variables: Mapping[str, Any], purpose: str) -> dict[str, Any]:
-    return {
-        "dest": dest,
-        "src": ENV_TEMPLATE,
-        "mode": "0600",
-        "secret": True,
-        "template_vars": {"__prefect_env_vars": dict(variables), "__prefect_env_purpose": purpose},
-    }
+    # root:root 0600: systemd reads it before the unit drops privileges.
+    return {"dest": dest, "mode": "0600", **env_file(variables, purpose)}
 
 
 def _unit(path: str, src: str) -> dict[str, Any]:
@@ -205,11 +200,9 @@ def templates(host: Mapping[str, Any]) -> list[dict[str, Any]]:
 PARTS = {"directories": directories, "programs": programs, "templates": templates}
 
 
-def linux_files(host: Mapping[str, Any], part: str = "") -> Any:
-    """Every part, or only the one named (the others need fewer inputs: only the
-    templates need the environments and the worker instances)."""
-    if not part:
-        return {name: plan(host) for name, plan in PARTS.items()}
+def linux_files(host: Mapping[str, Any], part: str) -> list[dict[str, Any]]:
+    """One part: the directories and the programs need only the layout; the templates
+    also the environments and the worker instances (read later in a run)."""
     if part not in PARTS:
         raise ValueError(f"linux_files: unknown part {part!r} (accepted: {', '.join(PARTS)})")
     return PARTS[part](host)

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ansible_collections.prefect_preset.prefect.plugins.filter.env_value import env_file
+
 DOCUMENTATION = r"""
 name: windows_artifacts
 short_description: Everything an install puts on a Windows host
@@ -63,8 +65,6 @@ _value:
   elements: dict
 """
 
-ENV_TEMPLATE = "prefect.env.j2"
-
 
 def windows_artifacts(
     services: Iterable[Mapping[str, Any]], host: Mapping[str, Any]
@@ -96,14 +96,13 @@ def windows_artifacts(
         path: str,
         src: str,
         wanted: bool,
-        secret: bool = False,
         template_vars: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         return {
             "kind": "template",
             "path": path,
             "src": src,
-            "secret": secret,
+            "secret": False,  # the env files with secrets are env_file()'s
             "template_vars": dict(template_vars or {}),
             "wanted": wanted,
         }
@@ -134,30 +133,29 @@ def windows_artifacts(
         {"kind": "program", "path": host["launcher"], "src": "prefect-launch.py", "wanted": True},
         template(host["config_file"], "config.toml.j2", True),
         template(host["wrapper"], "prefect-wrapper.cmd.j2", True),
-        template(
-            host["client_env_file"],
-            ENV_TEMPLATE,
-            True,
-            secret=True,
-            template_vars={
-                "__prefect_env_vars": host["client_environment"],
-                "__prefect_env_purpose": "Client credentials: read by prefect-launch for the"
-                f" worker services and by {host['wrapper']}.",
-            },
-        )
-        | {"acl": workers_read},
-        template(
-            host["server_env_file"],
-            ENV_TEMPLATE,
-            server,
-            secret=True,
-            template_vars={
-                "__prefect_env_vars": host["server_environment"],
-                "__prefect_env_purpose": "The server's secrets (database URL, credentials):"
-                f" read by prefect-launch for the {host['server_service']} service only.",
-            },
-        )
-        | {"acl": server_read},
+        # Each env file is read by the one account (or group) that needs it.
+        {
+            "kind": "template",
+            "path": host["client_env_file"],
+            "wanted": True,
+            "acl": workers_read,
+            **env_file(
+                host["client_environment"],
+                "Client credentials: read by prefect-launch for the worker services and by "
+                f"{host['wrapper']}.",
+            ),
+        },
+        {
+            "kind": "template",
+            "path": host["server_env_file"],
+            "wanted": server,
+            "acl": server_read,
+            **env_file(
+                host["server_environment"],
+                "The server's secrets (database URL, credentials): read by prefect-launch for "
+                f"the {host['server_service']} service only.",
+            ),
+        },
         {
             "kind": "envvar",
             "name": "PREFECT_PROFILES_PATH",

@@ -87,12 +87,17 @@ def host(roles: dict[str, bool], **changes: Any) -> dict[str, Any]:
     return base
 
 
+def plan(files_host: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Every part, as the role asks for them one at a time."""
+    return {part: lf.linux_files(files_host, part) for part in lf.PARTS}
+
+
 def dests(files: list[dict[str, Any]]) -> list[str]:
     return [f["dest"] for f in files]
 
 
 def test_a_single_host_gets_everything_prefect_needs_and_its_worker_instances() -> None:
-    got = lf.linux_files(host(SINGLE))
+    got = plan(host(SINGLE))
     assert dests(got["templates"]) == [
         "/etc/prefect/config.toml",
         "/usr/local/bin/prefect",
@@ -114,7 +119,7 @@ def test_a_single_host_gets_everything_prefect_needs_and_its_worker_instances() 
 
 
 def test_the_env_files_are_secret_root_only_and_hold_their_own_variables() -> None:
-    files = {f["dest"]: f for f in lf.linux_files(host(SINGLE))["templates"]}
+    files = {f["dest"]: f for f in plan(host(SINGLE))["templates"]}
     for dest, variables in (
         ("/etc/prefect/client.env", {"PREFECT_API_AUTH_STRING": "admin:pw"}),
         ("/etc/prefect/server.env", {"PREFECT_SERVER_API_AUTH_STRING": "admin:pw"}),
@@ -130,9 +135,7 @@ def test_the_env_files_are_secret_root_only_and_hold_their_own_variables() -> No
 
 
 def test_the_configuration_is_checked_by_prefect_before_it_is_written() -> None:
-    (config,) = [
-        f for f in lf.linux_files(host(SINGLE))["templates"] if f["src"] == "config.toml.j2"
-    ]
+    (config,) = [f for f in plan(host(SINGLE))["templates"] if f["src"] == "config.toml.j2"]
     assert config["validate"].endswith(
         "/opt/prefect/venvs/3.9.1/bin/python -W error::UserWarning -m prefect config view"
     )
@@ -141,7 +144,7 @@ def test_the_configuration_is_checked_by_prefect_before_it_is_written() -> None:
 
 def test_a_worker_host_gets_no_server_secrets_and_no_server_units() -> None:
     worker = NOTHING | {"worker": True, "runs_prefect": True}
-    got = lf.linux_files(host(worker))
+    got = plan(host(worker))
     assert "/etc/prefect/server.env" not in dests(got["templates"])
     assert not [
         d for d in dests(got["templates"]) if "prefect-server" in d or "prefect-services" in d
@@ -152,7 +155,7 @@ def test_a_worker_host_gets_no_server_secrets_and_no_server_units() -> None:
 
 def test_a_load_balancer_host_gets_haproxy_only_and_the_certificate_when_given() -> None:
     lb = NOTHING | {"lb": True}
-    got = lf.linux_files(host(lb, instances=[]))
+    got = plan(host(lb, instances=[]))
     assert dests(got["templates"]) == [
         "/etc/prefect/haproxy/haproxy.cfg",
         f"{UNITS}/haproxy.service.d/prefect-preset.conf",
@@ -164,7 +167,7 @@ def test_a_load_balancer_host_gets_haproxy_only_and_the_certificate_when_given()
         "/etc/prefect/haproxy",
         f"{UNITS}/haproxy.service.d",
     ]
-    with_tls = lf.linux_files(host(lb, instances=[], tls=True))["templates"]
+    with_tls = plan(host(lb, instances=[], tls=True))["templates"]
     assert with_tls[-1] == {
         "dest": "/etc/prefect/haproxy/prefect.pem",
         "src": "haproxy.pem.j2",
@@ -176,19 +179,16 @@ def test_a_load_balancer_host_gets_haproxy_only_and_the_certificate_when_given()
 
 def test_the_scheduled_backup_gets_its_units_and_its_command_only_when_given() -> None:
     backup = SINGLE | {"backup": True}
-    plain = dests(lf.linux_files(host(backup))["templates"])
+    plain = dests(plan(host(backup))["templates"])
     assert f"{UNITS}/prefect-backup.timer" in plain and "/etc/prefect/backup.env" not in plain
-    files = {
-        f["dest"]: f
-        for f in lf.linux_files(host(backup, backup_command="curl -fsS x"))["templates"]
-    }
+    files = {f["dest"]: f for f in plan(host(backup, backup_command="curl -fsS x"))["templates"]}
     assert files["/etc/prefect/backup.env"]["template_vars"]["__prefect_env_vars"] == {
         "PREFECT_BACKUP_POST_COMMAND": "curl -fsS x"
     }
 
 
 def test_a_redis_host_gets_its_password_file_readable_by_redis() -> None:
-    got = lf.linux_files(host(NOTHING | {"redis": True}, instances=[]))
+    got = plan(host(NOTHING | {"redis": True}, instances=[]))
     conf = got["templates"][0]
     assert (conf["dest"], conf["group"], conf["mode"], conf["secret"]) == (
         "/etc/prefect/redis.conf",
@@ -208,8 +208,8 @@ def test_one_part_needs_only_its_inputs() -> None:
     neither the environments nor the worker instances."""
     layout = host(SINGLE)
     del layout["environments"], layout["instances"]
-    assert lf.linux_files(layout, "directories") == lf.linux_files(host(SINGLE))["directories"]
-    assert lf.linux_files(layout, "programs") == lf.linux_files(host(SINGLE))["programs"]
+    assert lf.linux_files(layout, "directories") == plan(host(SINGLE))["directories"]
+    assert lf.linux_files(layout, "programs") == plan(host(SINGLE))["programs"]
     with pytest.raises(
         ValueError, match=r"unknown part 'files' \(accepted: directories, programs, templates\)"
     ):

@@ -787,6 +787,39 @@ def test_every_include_names_a_task_file_of_the_role() -> None:
                 assert (TASKS / target).is_file(), (str(path.relative_to(TASKS)), target)
 
 
+def _set_by_tasks() -> dict[str, str]:
+    """Every fact a task sets and every result a task registers -> the file that does."""
+    names: dict[str, str] = {}
+    for path in sorted(TASKS.rglob("*.yml")):
+        for task in _tasks(path):
+            facts = task.get("ansible.builtin.set_fact")
+            if isinstance(facts, dict):
+                names.update({name: str(path.relative_to(ROLE)) for name in facts if name != "cacheable"})
+            if "register" in task:
+                names[task["register"]] = str(path.relative_to(ROLE))
+    return names
+
+
+def _role_variables() -> set[str]:
+    return {
+        name
+        for path in [*sorted((ROLE / "vars").glob("*.yml")), ROLE / "defaults" / "main.yml"]
+        for name in yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    }
+
+
+def test_no_fact_or_registered_result_shadows_a_variable() -> None:
+    """Names say what they are: what vars/ or defaults/ define is what a task sees."""
+    set_by_tasks = _set_by_tasks()
+    assert len(set_by_tasks) > 100  # the walk finds the role's facts at all
+    assert {name: where for name, where in set_by_tasks.items() if name in _role_variables()} == {}
+
+
+def test_every_internal_name_has_the_role_prefix() -> None:
+    assert not [name for name in _set_by_tasks() if not name.startswith("__prefect_")]
+    assert not [name for name in _role_variables() if not name.startswith(("__prefect_", "prefect_"))]
+
+
 @pytest.mark.parametrize("platform", ["linux", "darwin", "windows"])
 def test_includes_name_platform_files_with_their_directory(platform: str) -> None:
     """Ansible looks for an include beside the including file first: a bare X.yml in
